@@ -1,0 +1,23 @@
+"""The project's error tree. Every message says what to do next; the CLI prints it as one line."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error the assistant raises on purpose."""
+
+
+class ConfigError(QAError):
+    """A configuration file or value is wrong."""
+
+
+class IndexMissingError(QAError):
+    """There is no index where one was expected."""
+
+
+class IndexMismatchError(QAError):
+    """The index on disk was built with other settings or another format."""
+
+
+class BadInputError(QAError):
+    """A question, a file or an argument cannot be used."""

@@ -1,0 +1,93 @@
+"""Offline sentence splitting and passage building, with character offsets into the source text.
+
+A rule-based splitter (no NLTK download): a sentence ends at `.`, `!` or `?` (optionally followed by
+closing quotes or brackets) before white space and an upper-case letter, digit or opening quote, unless
+the word before the stop is a known abbreviation or a single capital initial. Paragraph breaks (a blank
+line or a line break) always end a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "gov", "sen", "rep", "col", "lt",
+    "sgt", "capt", "cmdr", "adm", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "no",
+    "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g",
+    "i.e", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "vol",
+}  # fmt: skip
+_STOP = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_BREAK = re.compile(r"\n\s*")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    start: int
+    end: int
+    sentences: int
+
+
+def _is_abbreviation(text: str, stop_at: int) -> bool:
+    if text[stop_at] != ".":
+        return False
+    word_start = stop_at
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:stop_at].strip("\"'“‘([").lower()
+    if word in _ABBREVIATIONS:
+        return True
+    return len(word) == 1 and word.isalpha() and text[word_start:stop_at].strip("\"'“‘([").isupper()
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Character spans of the sentences in `text`, stripped of surrounding white space."""
+    cuts = {0, len(text)}
+    for m in _BREAK.finditer(text):
+        cuts.add(m.end())
+    for m in _STOP.finditer(text):
+        if not _is_abbreviation(text, m.start()):
+            cuts.add(m.end())
+    spans = []
+    bounds = sorted(cuts)
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = text[a:b]
+        left = len(piece) - len(piece.lstrip())
+        right = len(piece.rstrip())
+        if right > left and any(ch.isalnum() for ch in piece):
+            spans.append(Span(a + left, a + right))
+    return spans
+
+
+def build_passages(
+    text: str, *, max_sentences: int = 3, overlap: int = 1, max_chars: int = 600
+) -> list[PassageSpan]:
+    """Windows of up to `max_sentences` consecutive sentences, `overlap` shared with the next.
+
+    A window stops early when it would pass `max_chars`; a single sentence longer than that is kept
+    whole, since a reader needs the full sentence to answer from it.
+    """
+    if max_sentences < 1 or not 0 <= overlap < max_sentences:
+        raise ValueError("need max_sentences >= 1 and 0 <= overlap < max_sentences")
+    sentences = split_sentences(text)
+    passages: list[PassageSpan] = []
+    i = 0
+    while i < len(sentences):
+        j = i + 1
+        while (
+            j < len(sentences)
+            and j - i < max_sentences
+            and sentences[j].end - sentences[i].start <= max_chars
+        ):
+            j += 1
+        passages.append(PassageSpan(sentences[i].start, sentences[j - 1].end, j - i))
+        if j >= len(sentences):
+            break
+        i = max(i + 1, j - overlap)
+    return passages

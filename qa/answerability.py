@@ -1,0 +1,63 @@
+"""Whether to answer or abstain: a calibrated probability that the best span is right.
+
+A span reader's own null score barely separates answerable from unanswerable questions on little
+training data, so the decision uses its own signal: a logistic model over the reader's span score and
+the retrieval evidence (how close the best passages are to the question). Its weights live beside a
+trained reader as `answerability.json`, fitted on validation articles only (`qa train-reader`).
+Without that file the reader's span score is the probability.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.keyword import tokenize
+
+FILE = "answerability.json"
+FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap")
+
+
+def features(span_score: float, meta: dict, question: str, passage: str) -> list[float]:
+    q = set(tokenize(question))
+    overlap = len(q & set(tokenize(passage))) / len(q) if q else 0.0
+    return [
+        span_score,
+        float(meta.get("dense_score", 0.0)),
+        float(meta.get("top_dense_score", 0.0)),
+        math.log1p(float(meta.get("bm25_score", 0.0))),
+        overlap,
+    ]
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    weights: tuple[float, ...] | None = None
+    bias: float = 0.0
+    threshold: float = 0.5
+
+    def probability(self, x: list[float]) -> float:
+        if self.weights is None:
+            return min(1.0, max(0.0, x[0]))
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None, default_threshold: float = 0.5) -> Calibrator:
+        path = Path(model_dir) / FILE if model_dir else None
+        if path is None or not path.is_file():
+            return cls(threshold=default_threshold)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+    def save(self, model_dir: str | Path, extra: dict | None = None) -> None:
+        data = {
+            "features": list(FEATURES),
+            "weights": list(self.weights or ()),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            **(extra or {}),
+        }
+        (Path(model_dir) / FILE).write_text(json.dumps(data, indent=2), encoding="utf-8")

@@ -1,0 +1,231 @@
+"""The one front door: `Assistant.from_config()`, `.index()`, `.ask()`.
+
+The CLI, the chat and the evaluation all go through this class, so there is one way from a question
+to an answer: a Haystack pipeline `embedder -> HybridRetriever -> reader`, then the answerability
+decision that turns the reader's best span into an `Answer` or an honest abstention.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from haystack import Pipeline
+
+from index import store
+from index.embedding import embedding_dim, model_identity, text_embedder
+from index.indexer import Indexer, IndexReport
+from index.store import IndexSpec, PassageIndex
+from qa.answer import Answer, Source
+from qa.answerability import Calibrator, features
+from qa.config import Settings, load_settings
+from qa.errors import BadInputError, IndexMissingError
+from qa.followup import rewrite
+from qa.readers import ReaderChoice, build_reader, choose_reader
+from qa.retrieval import HybridRetriever
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+class Assistant:
+    """Answers questions about the indexed documents. Thread-safe: questions run concurrently,
+    index changes are serialised and swapped in atomically."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.spec = IndexSpec(
+            embedding_model=model_identity(settings.embedding_model),
+            embedding_dim=embedding_dim(settings.embedding_model),
+            max_sentences=settings.splitter.max_sentences,
+            overlap=settings.splitter.overlap,
+            max_chars=settings.splitter.max_chars,
+        )
+        self._index: PassageIndex | None = None
+        self._write_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._pipeline: Pipeline | None = None
+        self._retriever: HybridRetriever | None = None
+        self._choice: ReaderChoice | None = None
+        self._calibrator: Calibrator | None = None
+        self._indexer: Indexer | None = None
+
+    # ---- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_config(
+        cls, path: str | Path | None = None, index_dir: str | Path | None = None, **overrides: Any
+    ) -> Assistant:
+        """Settings from `path` (else $QA_CONFIG, else config/default.yaml); `index_dir` and keyword
+        overrides (any Settings field) win over the file."""
+        settings = load_settings(path)
+        if index_dir is not None:
+            overrides["index_dir"] = Path(index_dir)
+        if overrides:
+            settings = settings.with_overrides(**overrides)
+        return cls(settings)
+
+    @property
+    def index_dir(self) -> Path:
+        return Path(self.settings.index_dir)
+
+    @property
+    def reader(self) -> str:
+        """Which reader answers (e.g. "offline:minilm-squad2 (bundled)")."""
+        if self._choice is None:
+            self._choice = choose_reader(self.settings)
+        return self._choice.name
+
+    # ---- the index ----------------------------------------------------------------------------
+    def _get_indexer(self) -> Indexer:
+        if self._indexer is None:
+            self._indexer = Indexer(self.spec, self.settings.embedding_model)
+        return self._indexer
+
+    def _loaded_index(self) -> PassageIndex:
+        """The current index, loading it (or building it from the seeds) on first use."""
+        if self._index is not None:
+            return self._index
+        with self._load_lock:
+            if self._index is None:
+                if not store.exists(self.index_dir):
+                    seeds = self.settings.seeds_dir
+                    logger.warning("no index at %s; building it from %s", self.index_dir, seeds)
+                    if not Path(seeds).exists():
+                        raise IndexMissingError(f"no index at {self.index_dir} and no {seeds}; run `qa index PATHS`")
+                    self.index([seeds])
+                else:
+                    self._use(store.load(self.index_dir, self.spec))
+        assert self._index is not None
+        return self._index
+
+    def _use(self, index: PassageIndex) -> None:
+        self._index = index
+        if self._retriever is not None:
+            self._retriever.use(index)
+
+    def index(
+        self, paths: Iterable[str | Path], *, rebuild: bool = False, progress: Progress | None = None
+    ) -> IndexReport:
+        """Add (or replace, by file name) the documents under `paths`; `rebuild` starts from nothing.
+
+        The new index is written beside the old one and swapped in atomically.
+        """
+        paths = list(paths)
+        with self._write_lock:
+            existing = None
+            if not rebuild and store.exists(self.index_dir):
+                existing = self._index if self._index is not None else store.load(self.index_dir, self.spec)
+            new, report = self._get_indexer().build(paths, existing, progress=progress)
+            store.save(new, self.index_dir)
+            self._use(new)
+        return report
+
+    def remove(self, name: str) -> IndexReport:
+        """Remove the document `name` from the index (a new version, swapped in)."""
+        with self._write_lock:
+            new = Indexer.without(self._loaded_index(), name)
+            store.save(new, self.index_dir)
+            self._use(new)
+        return IndexReport(removed=[name], passages=len(new.passages))
+
+    def documents(self) -> dict[str, int]:
+        """Indexed document names with their passage counts."""
+        return self._loaded_index().document_counts()
+
+    # ---- answering ----------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the index and the models now rather than on the first question."""
+        self._get_pipeline()
+
+    def _get_pipeline(self) -> Pipeline:
+        index = self._loaded_index()
+        if self._pipeline is None:
+            with self._load_lock:
+                if self._pipeline is None:
+                    self.reader  # noqa: B018 - resolves the reader choice
+                    assert self._choice is not None
+                    top_k = self.settings.retrieval.top_k
+                    retriever = HybridRetriever(top_k=top_k, candidates=self.settings.retrieval.candidates)
+                    retriever.use(index)
+                    pipe = Pipeline()
+                    pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
+                    pipe.add_component("retriever", retriever)
+                    pipe.add_component("reader", build_reader(self._choice, top_k))
+                    pipe.connect("embedder.embedding", "retriever.query_embedding")
+                    pipe.connect("retriever.documents", "reader.documents")
+                    pipe.warm_up()
+                    default = self.settings.no_answer_threshold
+                    model_dir = self._choice.model if Path(self._choice.model).is_dir() else None
+                    calibrator = Calibrator.load(model_dir, default if default is not None else 0.5)
+                    if default is not None:
+                        calibrator = Calibrator(calibrator.weights, calibrator.bias, default)
+                    self._calibrator = calibrator
+                    self._retriever = retriever
+                    self._pipeline = pipe
+        return self._pipeline
+
+    def check_question(self, question: Any) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise BadInputError("the question is empty; type a question about the documents")
+        question = question.strip()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise BadInputError(f"the question is {len(question)} characters long; keep it under {limit}")
+        return question
+
+    def ask(self, question: str, history: list[dict] | None = None, *, top_k: int | None = None) -> Answer:
+        """Answer `question`; `history` is the conversation so far ([{"role", "content"}], oldest first)."""
+        started = time.perf_counter()
+        question = self.check_question(question)
+        if top_k is not None and top_k < 1:
+            raise BadInputError(f"top_k must be 1 or more, got {top_k}")
+        query = rewrite(question, history) if self.settings.followups else question
+        pipe = self._get_pipeline()
+        assert self._calibrator is not None and self._choice is not None
+        k = top_k or self.settings.retrieval.top_k
+        result = pipe.run(
+            {
+                "embedder": {"text": query},
+                "retriever": {"query": query, "top_k": k},
+                "reader": {"query": query, "top_k": k},
+            },
+            include_outputs_from={"retriever"},
+        )
+        passages = result["retriever"]["documents"]
+        candidates = [a for a in result["reader"]["answers"] if a.data and a.document is not None]
+        best, probability = None, 0.0
+        if candidates:
+            top = candidates[0]
+            x = features(top.score, top.document.meta, query, top.document.content or "")
+            best, probability = top, self._calibrator.probability(x)
+        no_answer = best is None or probability < self._calibrator.threshold
+        sources = []
+        for doc in passages:
+            hit = not no_answer and best is not None and best.document.id == doc.id and best.document_offset
+            sources.append(
+                Source(
+                    document=doc.meta["document"],
+                    text=doc.content or "",
+                    score=round(float(doc.score or 0.0), 4),
+                    answer_start=best.document_offset.start if hit else None,
+                    answer_end=best.document_offset.end if hit else None,
+                    passage_start=int(doc.meta.get("start", 0)),
+                )
+            )
+        total = (time.perf_counter() - started) * 1000
+        retrieve = float(result["retriever"].get("retrieve_ms", 0.0))
+        return Answer(
+            question=question,
+            text=None if no_answer or best is None else best.data,
+            no_answer=no_answer,
+            score=round(probability, 4),
+            sources=sources,
+            reader=self._choice.name,
+            timings_ms={"retrieve": round(retrieve, 1), "total": round(total, 1)},
+            rewritten_question=query if query != question else None,
+        )

@@ -1,0 +1,192 @@
+"""The `qa` command: one verb per job. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.answer import Answer
+from qa.errors import BadInputError, ConfigError, QAError
+
+logger = logging.getLogger("qa")
+
+USAGE_ERRORS = (BadInputError, ConfigError)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s" if verbose else "%(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("haystack", "httpx", "sentence_transformers", "transformers", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """QAError -> one line and exit 2 (bad input, config) or 1; anything else: one line, exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USAGE_ERRORS as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except QAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback for users
+            if os.environ.get("QA_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(f"error: {type(exc).__name__}: {first} (set QA_DEBUG=1 for details)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def progress_bar(desc: str) -> Callable[[int, int], None] | None:
+    """A tqdm bar on a terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr)
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="QA_CONFIG",
+    help="YAML settings (default: $QA_CONFIG, then config/default.yaml).",
+)
+index_dir_option = click.option(
+    "--index-dir", type=click.Path(file_okay=False, path_type=Path), help="Index folder (default from config)."
+)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+def qa(verbose: bool) -> None:
+    """Ask questions about your documents, offline."""
+    _configure_logging(verbose)
+
+
+def _assistant(config: Path | None, index_dir: Path | None) -> Any:
+    from qa.assistant import Assistant
+
+    return Assistant.from_config(config, index_dir=index_dir)
+
+
+@qa.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@config_option
+@click.option("--rebuild", is_flag=True, help="Start from an empty index instead of adding to it.")
+@friendly_errors
+def index_command(paths: tuple[Path, ...], index_dir: Path | None, config: Path | None, rebuild: bool) -> None:
+    """Index .txt, .md and .pdf files or folders (default: the seeds folder)."""
+    assistant = _assistant(config, index_dir)
+    targets = list(paths) or [assistant.settings.seeds_dir]
+    report = assistant.index(targets, rebuild=rebuild, progress=progress_bar("embedding"))
+    parts = [f"{len(v)} {k}" for k, v in (("added", report.added), ("updated", report.updated),
+                                              ("unchanged", report.unchanged)) if v]  # fmt: skip
+    click.echo(f"indexed {', '.join(parts)}; {report.passages} passages in {assistant.index_dir}")
+
+
+def _marked(text: str, start: int, end: int, color: bool) -> str:
+    answer = text[start:end]
+    mark = click.style(answer, bold=True, underline=True) if color else f"[[{answer}]]"
+    return text[:start] + mark + text[end:]
+
+
+def render_answer(answer: Answer, color: bool) -> str:
+    lines = [click.style(answer.display_text, bold=True) if color else answer.display_text]
+    lines.append(f"  (score {answer.score:.2f}, reader {answer.reader})")
+    evidence = answer.evidence
+    if evidence is not None and evidence.answer_start is not None and evidence.answer_end is not None:
+        lines += ["", f"Source: {evidence.document}", _marked(evidence.text, evidence.answer_start,
+                                                             evidence.answer_end, color)]  # fmt: skip
+    elif answer.sources:
+        lines += ["", "Closest passage:", f"{answer.sources[0].document}: {answer.sources[0].text}"]
+    return "\n".join(lines)
+
+
+@qa.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--top-k", type=click.IntRange(min=1), help="Passages to read.")
+@index_dir_option
+@config_option
+@friendly_errors
+def ask_command(question: str, as_json: bool, top_k: int | None, index_dir: Path | None, config: Path | None) -> None:
+    """Answer QUESTION from the indexed documents (indexing the seeds first if there is no index)."""
+    assistant = _assistant(config, index_dir)
+    assistant.check_question(question)
+    answer = assistant.ask(question, top_k=top_k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render_answer(answer, color=sys.stdout.isatty()))
+
+
+@qa.command("chat")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@config_option
+@index_dir_option
+@friendly_errors
+def chat_command(host: str, port: int, config: Path | None, index_dir: Path | None) -> None:
+    """Open the chat in the browser (a Gradio app)."""
+    try:
+        from ui.app import launch  # the UI sits on top of qa; imported only for this verb
+    except ImportError as exc:
+        raise ConfigError(f"the chat needs the ui extra ({exc}); run `pip install -e '.[ui]'`") from exc
+    launch(_assistant(config, index_dir), host=host, port=port)
+
+
+def _register_optional() -> None:
+    """Verbs that live in their own modules."""
+    from qa.evaluation.cli import eval_command
+    from qa.training_cli import train_reader_command
+
+    qa.add_command(eval_command, "eval")
+    qa.add_command(train_reader_command, "train-reader")
+
+
+try:
+    _register_optional()
+except ImportError as _exc:  # pragma: no cover - only while a module is missing in a partial checkout
+    logger.debug("optional verbs unavailable: %s", _exc)
+
+
+def main() -> None:
+    qa(prog_name="qa")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,157 @@
+"""Readers behind one interface: a Haystack component with `run(query, documents, top_k)` that
+returns `answers: list[ExtractedAnswer]` (exact spans of the passages, offsets into them).
+
+- `extractive`: Haystack's `TransformersExtractiveReader` on a hub model id or local folder
+  (`deepset/roberta-base-squad2` for users with internet).
+- `offline`: bundled weights only: the MiniLM span reader trained by `qa train-reader` and shipped
+  in `qa/models/reader`, or the word-overlap sentence picker (`offline_model: overlap`).
+- `auto`: `extractive` when its model is in the local cache or can be fetched, else `offline`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+from haystack.dataclasses import ExtractedAnswer
+
+from index.keyword import tokenize
+from index.splitting import split_sentences
+from qa.config import Settings
+from qa.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_READER = Path(__file__).resolve().parent / "models" / "reader"
+OVERLAP = "overlap"
+MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences; the bundled reader was trained on 192
+
+
+@dataclass(frozen=True)
+class ReaderChoice:
+    kind: str  # "extractive" | "offline"
+    model: str  # model id, folder, or "overlap"
+
+    @property
+    def name(self) -> str:
+        if self.model == OVERLAP:
+            return "offline:word-overlap"
+        if Path(self.model) == BUNDLED_READER:
+            return "offline:minilm-squad2 (bundled)"
+        return f"{self.kind}:{self.model}"
+
+
+@component
+class OverlapReader:
+    """Picks the sentence sharing the most (rarer) words with the question. No model, no training."""
+
+    def __init__(self, *, top_k: int = 5) -> None:
+        self.top_k = top_k
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, top_k=self.top_k)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OverlapReader:
+        return default_from_dict(cls, data)
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    @component.output_types(answers=list[ExtractedAnswer])
+    def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
+        terms = set(tokenize(query))
+        answers = []
+        for doc in documents:
+            text = doc.content or ""
+            for span in split_sentences(text):
+                words = set(tokenize(text[span.start : span.end]))
+                score = len(terms & words) / len(terms) if terms else 0.0
+                answers.append(
+                    ExtractedAnswer(
+                        query=query,
+                        score=score,
+                        data=text[span.start : span.end],
+                        document=doc,
+                        document_offset=ExtractedAnswer.Span(span.start, span.end),
+                    )
+                )
+        answers.sort(key=lambda a: -a.score)
+        return {"answers": answers[: top_k or self.top_k]}
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hub_model_available(model: str) -> bool:
+    """True when `model` is a local folder, is in the Hugging Face cache, or (online) can be fetched.
+
+    Never touches the network when HF_HUB_OFFLINE is set.
+    """
+    if Path(model).is_dir():
+        return True
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", model) is None:
+        return False
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot_download(model, local_files_only=True)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not cached"
+        pass
+    if _truthy("HF_HUB_OFFLINE"):
+        return False
+    try:
+        from huggingface_hub import model_info
+
+        model_info(model, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - unreachable hub, unknown model: fall back
+        logger.info("hub model %s not reachable (%s); using the offline reader", model, exc)
+        return False
+    return True
+
+
+def offline_choice(settings: Settings) -> ReaderChoice:
+    model = settings.offline_model
+    if model == "bundled":
+        if (BUNDLED_READER / "config.json").is_file():
+            return ReaderChoice("offline", str(BUNDLED_READER))
+        logger.warning("the bundled reader is missing from %s; using the word-overlap reader", BUNDLED_READER)
+        return ReaderChoice("offline", OVERLAP)
+    if model == OVERLAP:
+        return ReaderChoice("offline", OVERLAP)
+    if not Path(model).is_dir():
+        raise ConfigError(
+            f"config key 'offline_model': {model!r} is not a folder; use bundled, overlap or a model folder"
+        )
+    return ReaderChoice("offline", model)
+
+
+def choose_reader(settings: Settings) -> ReaderChoice:
+    if settings.reader == "offline":
+        return offline_choice(settings)
+    if settings.reader == "extractive":
+        return ReaderChoice("extractive", settings.extractive_model)
+    if hub_model_available(settings.extractive_model):
+        return ReaderChoice("extractive", settings.extractive_model)
+    return offline_choice(settings)
+
+
+def build_reader(choice: ReaderChoice, top_k: int) -> Any:
+    if choice.model == OVERLAP:
+        return OverlapReader(top_k=top_k)
+    from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+    return TransformersExtractiveReader(
+        model=choice.model,
+        top_k=top_k,
+        no_answer=False,
+        max_seq_length=MAX_SEQ_LENGTH if choice.kind == "offline" else 384,
+        stride=64 if choice.kind == "offline" else 128,
+    )

