@@ -141,9 +141,10 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the index and the models now rather than on the first question."""
         self._get_pipeline()
+        self._loaded_index()
 
     def _get_pipeline(self) -> Pipeline:
-        index = self._loaded_index()
+        """The pipeline with warmed-up models; the retriever gets the index when it is loaded."""
         if self._pipeline is None:
             with self._load_lock:
                 if self._pipeline is None:
@@ -151,7 +152,8 @@ class Assistant:
                     assert self._choice is not None
                     top_k = self.settings.retrieval.top_k
                     retriever = HybridRetriever(top_k=top_k, candidates=self.settings.retrieval.candidates)
-                    retriever.use(index)
+                    if self._index is not None:
+                        retriever.use(self._index)
                     pipe = Pipeline()
                     pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
                     pipe.add_component("retriever", retriever)
@@ -178,6 +180,19 @@ class Assistant:
             raise BadInputError(f"the question is {len(question)} characters long; keep it under {limit}")
         return question
 
+    def read(self, question: str, passages: list[str], document: str = "passage") -> Answer:
+        """Reader only: answer `question` from the given passages (no retrieval), e.g. a gold paragraph."""
+        from haystack import Document
+
+        question = self.check_question(question)
+        started = time.perf_counter()
+        self._get_pipeline()
+        docs = [
+            Document(content=text, meta={"document": document, "start": 0, "passage": i}, score=1.0)
+            for i, text in enumerate(passages)
+        ]
+        return self._decide(question, question, docs, started, retrieve_ms=0.0, reader_docs=docs)
+
     def ask(self, question: str, history: list[dict] | None = None, *, top_k: int | None = None) -> Answer:
         """Answer `question`; `history` is the conversation so far ([{"role", "content"}], oldest first)."""
         started = time.perf_counter()
@@ -186,7 +201,10 @@ class Assistant:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")
         query = rewrite(question, history) if self.settings.followups else question
         pipe = self._get_pipeline()
-        assert self._calibrator is not None and self._choice is not None
+        index = self._loaded_index()
+        assert self._retriever is not None
+        if self._retriever.index is not index:  # loaded after the pipeline was built
+            self._retriever.use(index)
         k = top_k or self.settings.retrieval.top_k
         result = pipe.run(
             {
@@ -196,8 +214,32 @@ class Assistant:
             },
             include_outputs_from={"retriever"},
         )
-        passages = result["retriever"]["documents"]
-        candidates = [a for a in result["reader"]["answers"] if a.data and a.document is not None]
+        return self._decide(
+            question,
+            query,
+            result["retriever"]["documents"],
+            started,
+            retrieve_ms=float(result["retriever"].get("retrieve_ms", 0.0)),
+            answers=result["reader"]["answers"],
+        )
+
+    def _decide(
+        self,
+        question: str,
+        query: str,
+        passages: list,
+        started: float,
+        *,
+        retrieve_ms: float,
+        answers: list | None = None,
+        reader_docs: list | None = None,
+    ) -> Answer:
+        """The best span, its answer probability, and the sources; abstains below the threshold."""
+        assert self._calibrator is not None and self._choice is not None and self._pipeline is not None
+        if answers is None:
+            reader = self._pipeline.get_component("reader")
+            answers = reader.run(query=query, documents=reader_docs or [], top_k=len(passages) or 1)["answers"]
+        candidates = [a for a in answers if a.data and a.document is not None]
         best, probability = None, 0.0
         if candidates:
             top = candidates[0]
@@ -218,7 +260,6 @@ class Assistant:
                 )
             )
         total = (time.perf_counter() - started) * 1000
-        retrieve = float(result["retriever"].get("retrieve_ms", 0.0))
         return Answer(
             question=question,
             text=None if no_answer or best is None else best.data,
@@ -226,6 +267,6 @@ class Assistant:
             score=round(probability, 4),
             sources=sources,
             reader=self._choice.name,
-            timings_ms={"retrieve": round(retrieve, 1), "total": round(total, 1)},
+            timings_ms={"retrieve": round(retrieve_ms, 1), "total": round(total, 1)},
             rewritten_question=query if query != question else None,
         )

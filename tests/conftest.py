@@ -1,0 +1,90 @@
+"""Shared fixtures: no network, offline Hugging Face, and assistants built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTICLE = SEEDS / "ap-china-russia-sanctions.txt"
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLE_QUESTION = "Who was sanctioned by China?"
+EXAMPLE_ANSWER = "10 Europeans and four institutions"
+
+_LOCAL = ("127.0.0.1", "::1", "localhost", "0.0.0.0")
+
+
+def _is_local(address) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    return isinstance(host, str) and (host in _LOCAL or host.startswith("127."))
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch):
+    """Any connection off this machine fails loudly (an accidental hub download, telemetry)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+            raise RuntimeError(f"network access blocked in tests: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def write_config(folder: Path, **settings) -> Path:
+    """A config file in `folder` with the given top-level settings (YAML scalars)."""
+    import yaml
+
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_config(tmp_path: Path) -> Path:
+    """Hash embedder and word-overlap reader: fast, exact wiring tests with no model."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(ARTICLE, seeds / ARTICLE.name)
+    return write_config(
+        tmp_path, embedding_model="hash", reader="offline", offline_model="overlap",
+        index_dir=str(tmp_path / "index"), seeds_dir=str(seeds),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fake_assistant(fake_config: Path):
+    from qa import Assistant
+
+    return Assistant.from_config(fake_config)
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory) -> Path:
+    """An index of the seeds built once with the real bundled embedder."""
+    from qa import Assistant
+
+    folder = tmp_path_factory.mktemp("real-index")
+    Assistant.from_config(index_dir=folder, reader="offline").index([SEEDS])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_assistant(real_index_dir: Path):
+    """The real offline assistant (bundled embedder and reader), warmed up once per session."""
+    from qa import Assistant
+
+    assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline")
+    assistant.warm_up()
+    return assistant
