@@ -66,6 +66,9 @@ class HashTextEmbedder:
     def from_dict(cls, data: dict[str, Any]) -> HashTextEmbedder:
         return default_from_dict(cls, data)
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
     @component.output_types(embedding=list[float])
     def run(self, text: str) -> dict[str, Any]:
         return {"embedding": hash_vector(text, self.dim)}
@@ -84,6 +87,9 @@ class HashDocumentEmbedder:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HashDocumentEmbedder:
         return default_from_dict(cls, data)
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:

@@ -66,7 +66,9 @@ def _pdf_text(path: Path) -> str:
         reader = PdfReader(path)
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise BadInputError(f"{path.name}: cannot read this PDF ({exc}); export it to text and retry") from exc
+        raise BadInputError(
+            f"{path.name}: cannot read this PDF ({exc}); export it to text and retry"
+        ) from exc
     return "\n\n".join(pages)
 
 

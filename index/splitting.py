@@ -8,6 +8,7 @@ line or a line break) always end a sentence.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ def split_sentences(text: str) -> list[Span]:
             cuts.add(m.end())
     spans = []
     bounds = sorted(cuts)
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         piece = text[a:b]
         left = len(piece) - len(piece.lstrip())
         right = len(piece.rstrip())

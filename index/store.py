@@ -107,7 +107,9 @@ def load(index_dir: str | Path, spec: IndexSpec) -> PassageIndex:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexMismatchError(f"index at {index_dir} is unreadable ({exc}); run `qa index --rebuild`") from exc
+        raise IndexMismatchError(
+            f"index at {index_dir} is unreadable ({exc}); run `qa index --rebuild`"
+        ) from exc
     check_manifest(manifest, spec, index_dir)
     store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
     store.load(folder / "vectors")

@@ -37,6 +37,8 @@ class Answer:
     reader: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     rewritten_question: str | None = None  # the retrieval query used for a follow-up, if any
+    # What the answer/abstain decision saw (answerability features of the best span); not in to_dict().
+    signals: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def display_text(self) -> str:

@@ -21,7 +21,7 @@ from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
 from index.store import IndexSpec, PassageIndex
 from qa.answer import Answer, Source
-from qa.answerability import Calibrator, features
+from qa.answerability import FEATURES, Calibrator, features
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
 from qa.followup import rewrite
@@ -81,6 +81,10 @@ class Assistant:
         return self._choice.name
 
     # ---- the index ----------------------------------------------------------------------------
+    def has_index(self) -> bool:
+        """Whether an index exists (else the first question builds one from the seeds)."""
+        return self._index is not None or store.exists(self.index_dir)
+
     def _get_indexer(self) -> Indexer:
         if self._indexer is None:
             self._indexer = Indexer(self.spec, self.settings.embedding_model)
@@ -94,9 +98,11 @@ class Assistant:
             if self._index is None:
                 if not store.exists(self.index_dir):
                     seeds = self.settings.seeds_dir
-                    logger.warning("no index at %s; building it from %s", self.index_dir, seeds)
+                    logger.info("no index at %s; building it from %s", self.index_dir, seeds)
                     if not Path(seeds).exists():
-                        raise IndexMissingError(f"no index at {self.index_dir} and no {seeds}; run `qa index PATHS`")
+                        raise IndexMissingError(
+                            f"no index at {self.index_dir} and no {seeds}; run `qa index PATHS`"
+                        )
                     self.index([seeds])
                 else:
                     self._use(store.load(self.index_dir, self.spec))
@@ -238,13 +244,16 @@ class Assistant:
         assert self._calibrator is not None and self._choice is not None and self._pipeline is not None
         if answers is None:
             reader = self._pipeline.get_component("reader")
-            answers = reader.run(query=query, documents=reader_docs or [], top_k=len(passages) or 1)["answers"]
+            answers = reader.run(query=query, documents=reader_docs or [], top_k=len(passages) or 1)[
+                "answers"
+            ]
         candidates = [a for a in answers if a.data and a.document is not None]
-        best, probability = None, 0.0
+        best, probability, signals = None, 0.0, {}
         if candidates:
             top = candidates[0]
             x = features(top.score, top.document.meta, query, top.document.content or "")
             best, probability = top, self._calibrator.probability(x)
+            signals = dict(zip(FEATURES, x, strict=True))
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []
         for doc in passages:
@@ -269,4 +278,5 @@ class Assistant:
             reader=self._choice.name,
             timings_ms={"retrieve": round(retrieve_ms, 1), "total": round(total, 1)},
             rewritten_question=query if query != question else None,
+            signals=signals,
         )

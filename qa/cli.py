@@ -49,7 +49,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - never a traceback for users
+        except Exception as exc:
             if os.environ.get("QA_DEBUG"):
                 raise
             first = str(exc).splitlines()[0] if str(exc) else ""
@@ -85,7 +85,9 @@ config_option = click.option(
     help="YAML settings (default: $QA_CONFIG, then config/default.yaml).",
 )
 index_dir_option = click.option(
-    "--index-dir", type=click.Path(file_okay=False, path_type=Path), help="Index folder (default from config)."
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index folder (default from config).",
 )
 
 
@@ -108,7 +110,9 @@ def _assistant(config: Path | None, index_dir: Path | None) -> Any:
 @config_option
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of adding to it.")
 @friendly_errors
-def index_command(paths: tuple[Path, ...], index_dir: Path | None, config: Path | None, rebuild: bool) -> None:
+def index_command(
+    paths: tuple[Path, ...], index_dir: Path | None, config: Path | None, rebuild: bool
+) -> None:
     """Index .txt, .md and .pdf files or folders (default: the seeds folder)."""
     assistant = _assistant(config, index_dir)
     targets = list(paths) or [assistant.settings.seeds_dir]
@@ -143,10 +147,16 @@ def render_answer(answer: Answer, color: bool) -> str:
 @index_dir_option
 @config_option
 @friendly_errors
-def ask_command(question: str, as_json: bool, top_k: int | None, index_dir: Path | None, config: Path | None) -> None:
+def ask_command(
+    question: str, as_json: bool, top_k: int | None, index_dir: Path | None, config: Path | None
+) -> None:
     """Answer QUESTION from the indexed documents (indexing the seeds first if there is no index)."""
     assistant = _assistant(config, index_dir)
     assistant.check_question(question)
+    if not assistant.has_index():
+        click.echo(
+            f"no index at {assistant.index_dir}; building it from {assistant.settings.seeds_dir}", err=True
+        )
     answer = assistant.ask(question, top_k=top_k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))

@@ -20,7 +20,7 @@ _PRONOUN_RE = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
 _ENTITY = re.compile(r"(?:[A-Z][\w’'-]*\.?(?:\s+(?:of|the|and|de|van|von)\s+|\s+)?)+")
 _NOT_ENTITIES = {
     "who", "what", "when", "where", "why", "how", "which", "whom", "whose", "is", "was", "did", "does",
-    "do", "are", "were", "the", "a", "an", "in", "on", "and", "according", "tell", "me", "and", "also",
+    "do", "are", "were", "the", "a", "an", "in", "on", "and", "according", "tell", "me", "also",
 }  # fmt: skip
 _AFTER_HER_OBJECT = {"to", "in", "on", "for", "from", "with", "at", "by", "?", "", "and", "as", "be"}
 
@@ -64,7 +64,7 @@ def rewrite(question: str, history: list[dict] | None) -> str:
     role = _PRONOUNS[word]
     if role == "ambiguous":
         rest = question[match.end() :].strip()
-        nxt = re.match(r"[\w?]*", rest).group(0).lower() if rest else ""
-        role = "object" if nxt in _AFTER_HER_OBJECT else "possessive"
+        nxt = re.match(r"\w*", rest).group(0).lower() if rest else ""
+        role = "object" if nxt in _AFTER_HER_OBJECT or nxt.endswith("ed") else "possessive"
     replacement = _possessive(entity) if role == "possessive" else entity
     return question[: match.start()] + replacement + question[match.end() :]

@@ -103,7 +103,7 @@ def hub_model_available(model: str) -> bool:
     try:
         snapshot_download(model, local_files_only=True)
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not cached"
+    except Exception:
         pass
     if _truthy("HF_HUB_OFFLINE"):
         return False
@@ -111,7 +111,7 @@ def hub_model_available(model: str) -> bool:
         from huggingface_hub import model_info
 
         model_info(model, timeout=5)
-    except Exception as exc:  # noqa: BLE001 - unreachable hub, unknown model: fall back
+    except Exception as exc:
         logger.info("hub model %s not reachable (%s); using the offline reader", model, exc)
         return False
     return True

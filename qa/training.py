@@ -89,9 +89,7 @@ def passage_examples(
     return out
 
 
-def featurize(
-    tokenizer, questions: Sequence[SquadQuestion], max_length: int, stride: int
-) -> list[dict]:
+def featurize(tokenizer, questions: Sequence[SquadQuestion], max_length: int, stride: int) -> list[dict]:
     """Tokenised windows with start/end token labels; 0 ([CLS]) where the window holds no answer."""
     enc = tokenizer(
         [q.question.strip() for q in questions],
@@ -117,7 +115,6 @@ def featurize(
         features.append(
             {
                 "input_ids": enc["input_ids"][i],
-                "token_type_ids": enc["token_type_ids"][i],
                 "attention_mask": enc["attention_mask"][i],
                 "start_positions": start_tok,
                 "end_positions": end_tok,
@@ -178,9 +175,10 @@ def train_reader(
             if step >= total_steps:
                 break
             batch = [features[k] for k in order[b : b + settings.batch_size]]
+            # No token_type_ids: Haystack's reader feeds only input_ids and attention_mask, so the
+            # model must learn to tell question from passage by the [SEP] alone.
             inputs = tokenizer.pad(
-                [{k: f[k] for k in ("input_ids", "token_type_ids", "attention_mask")} for f in batch],
-                return_tensors="pt",
+                [{k: f[k] for k in ("input_ids", "attention_mask")} for f in batch], return_tensors="pt"
             )
             inputs["start_positions"] = torch.tensor([f["start_positions"] for f in batch])
             inputs["end_positions"] = torch.tensor([f["end_positions"] for f in batch])
@@ -191,7 +189,7 @@ def train_reader(
             scheduler.step()
             optimizer.zero_grad()
             step += 1
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             if on_step:
                 on_step(step, total_steps, float(np.mean(losses[-20:])))
     seconds = time.monotonic() - started

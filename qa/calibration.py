@@ -1,0 +1,124 @@
+"""Fitting the answerability model: logistic regression on the signals of end-to-end answers.
+
+The label is "the best span is right" (F1 > 0.5 against the gold answers; never for unanswerable
+questions). The threshold is the one that maximises SQuAD 2.0 F1 on the calibration questions,
+where abstaining scores 1 on unanswerable questions and 0 on answerable ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.answerability import FEATURES, Calibrator
+from qa.squad import SquadQuestion, best_scores
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Observation:
+    x: list[float]
+    f1: float  # F1 of the best span (0 when there was none)
+    answerable: bool
+
+
+def write_corpus(questions: Sequence[SquadQuestion], folder: Path) -> None:
+    """Each distinct paragraph as a .txt file, so the normal indexer builds the corpus."""
+    seen: dict[str, int] = {}
+    for q in questions:
+        if q.context not in seen:
+            seen[q.context] = len(seen)
+            safe = "".join(c if c.isalnum() else "_" for c in q.title)[:60]
+            (folder / f"{safe}__{seen[q.context]:04d}.txt").write_text(q.context, encoding="utf-8")
+
+
+def observe(
+    assistant, questions: Sequence[SquadQuestion], progress: Callable[[int, int], None] | None = None
+) -> list[Observation]:
+    """Ask every question end to end and record the signals the decision sees."""
+    rows = []
+    for i, q in enumerate(questions):
+        answer = assistant.ask(q.question)  # the assistant is built never to abstain (threshold 0)
+        x = [answer.signals.get(name, 0.0) for name in FEATURES]
+        f1 = best_scores(answer.text, q.answers)[1] if q.answerable and answer.text else 0.0
+        rows.append(Observation(x=x, f1=f1, answerable=q.answerable))
+        if progress:
+            progress(i + 1, len(questions))
+    return rows
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, float]:
+    """Weights and bias by Newton's method with an L2 penalty (no intercept penalty)."""
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.eye(d + 1) * l2
+    reg[-1, -1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-xb @ w))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def squad_f1(probabilities: np.ndarray, rows: Sequence[Observation], threshold: float) -> float:
+    """Mean SQuAD 2.0 F1 when answering above `threshold` and abstaining below."""
+    total = 0.0
+    for p, r in zip(probabilities, rows, strict=True):
+        answer = p >= threshold
+        total += r.f1 if answer else (0.0 if r.answerable else 1.0)
+    return total / len(rows) if rows else 0.0
+
+
+def fit(rows: Sequence[Observation]) -> Calibrator:
+    x = np.array([r.x for r in rows], dtype=float)
+    y = np.array([1.0 if r.f1 > 0.5 else 0.0 for r in rows])
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    w, b = _logistic((x - mean) / std, y)
+    weights = w / std  # undo the standardisation so the calibrator works on raw features
+    bias = b - float((w * mean / std).sum())
+    calibrator = Calibrator(tuple(float(v) for v in weights), bias, 0.5)
+    probs = np.array([calibrator.probability(list(r.x)) for r in rows])
+    grid = np.linspace(0.05, 0.95, 91)
+    best = max(grid, key=lambda t: squad_f1(probs, rows, t))
+    return Calibrator(calibrator.weights, calibrator.bias, float(round(best, 3)))
+
+
+def calibrate(
+    model_dir: str | Path,
+    questions: Sequence[SquadQuestion],
+    *,
+    embedding_model: str = "bundled",
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Calibrator, list[Observation]]:
+    """Index the questions' paragraphs, answer them with the reader in `model_dir`, fit the
+    answerability model, and save it beside the reader."""
+    from qa.assistant import Assistant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        write_corpus(questions, corpus)
+        assistant = Assistant.from_config(
+            index_dir=Path(tmp) / "index",
+            reader="offline",
+            offline_model=str(model_dir),
+            embedding_model=embedding_model,
+            followups=False,
+            no_answer_threshold=0.0,
+        )
+        assistant.index([corpus], rebuild=True)
+        rows = observe(assistant, questions, progress)
+    calibrator = fit(rows)
+    calibrator.save(model_dir, {"calibration_questions": len(rows)})
+    return calibrator, rows

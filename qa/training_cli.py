@@ -1,0 +1,115 @@
+"""`qa train-reader`: fine-tune a span reader on SQuAD-format files, then calibrate when to abstain."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from qa.errors import BadInputError
+
+
+def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -> list:
+    from qa.squad import load_squad
+
+    questions = []
+    for path in paths:
+        try:
+            questions += [q for q in load_squad(path, titles) if q.title not in exclude]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInputError(
+                f"{path}: not a SQuAD-format JSON file ({exc}); see docs/evaluation.md"
+            ) from exc
+    if not questions:
+        raise BadInputError("no training questions left; check the files and --articles/--exclude-articles")
+    return questions
+
+
+def _bar(desc: str):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def update(step: int, total: int, loss: float | None = None) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
+        state["bar"].update(step - state["bar"].n)
+        if loss is not None:
+            state["bar"].set_postfix(loss=f"{loss:.3f}")
+        if step >= total:
+            state["bar"].close()
+
+    return update
+
+
+@click.command("train-reader")
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--base", "base", default=None, help="Base model folder or id (default: bundled all-MiniLM-L6-v2)."
+)
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/reader"),
+              show_default=True, help="Where to write the Hugging Face model folder.")  # fmt: skip
+@click.option("--epochs", type=click.FloatRange(min=0.01), default=3.0, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=32, max=512), default=192, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--articles", default=None, help="Comma-separated article titles to train on (default: all).")
+@click.option("--exclude-articles", default="", help="Comma-separated article titles to leave out.")
+@click.option(
+    "--calibrate",
+    "calibrate_data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="SQuAD file of held-out articles to fit the abstain decision on.",
+)
+@click.option("--calibrate-articles", default=None, help="Comma-separated titles of --calibrate to use.")
+def train_reader_command(
+    data: tuple[Path, ...],
+    base: str | None,
+    out: Path,
+    epochs: float,
+    max_length: int,
+    seed: int,
+    articles: str | None,
+    exclude_articles: str,
+    calibrate_data: Path | None,
+    calibrate_articles: str | None,
+) -> None:
+    """Train a span-extraction reader on SQuAD-format DATA files (no-answer at [CLS]).
+
+    Writes a standard Hugging Face folder that `offline_model: <folder>` (or Haystack's
+    TransformersExtractiveReader) loads. Training examples are recast onto the short passages the
+    index serves, so a reader trains on what retrieval hands it.
+    """
+    from qa.cli import friendly_errors
+
+    @friendly_errors
+    def run() -> None:
+        from qa.calibration import calibrate
+        from qa.training import TrainSettings, passage_examples, train_reader
+
+        def split(names: str | None) -> set[str] | None:
+            return {n.strip() for n in names.split(",") if n.strip()} if names else None
+
+        questions = _load(data, split(articles), split(exclude_articles) or set())
+        examples = passage_examples(questions, seed=seed)
+        click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
+        bar = _bar("training")
+        summary = train_reader(
+            examples,
+            out,
+            base_model=base,
+            settings=TrainSettings(epochs=epochs, max_length=max_length, seed=seed),
+            on_step=bar,
+        )
+        if calibrate_data is not None:
+            held_out = _load((calibrate_data,), split(calibrate_articles), set())
+            calibrator, rows = calibrate(out, held_out, progress=_bar("calibrating"))
+            summary["answerability"] = {"threshold": calibrator.threshold, "questions": len(rows)}
+        (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        click.echo(json.dumps(summary, indent=2))
+
+    run()

@@ -1,0 +1,111 @@
+"""The `qa` command as a user runs it: JSON contract, readable output, bad input, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, write_config
+from qa.cli import qa
+
+
+def run(config: Path, *args: str):
+    return CliRunner().invoke(qa, [*args, "--config", str(config)], catch_exceptions=False)
+
+
+def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_config):
+    result = run(fake_config, "ask", EXAMPLE_QUESTION, "--json")
+    assert result.exit_code == 0, result.output
+    assert "building it from" in result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"question", "answer", "no_answer", "score", "sources", "reader", "timings_ms"}
+    assert data["question"] == EXAMPLE_QUESTION
+    assert EXAMPLE_ANSWER in data["answer"] and data["no_answer"] is False
+    assert 0.0 <= data["score"] <= 1.0
+    assert data["reader"] == "offline:word-overlap"
+    assert len(data["sources"]) == 5
+    for source in data["sources"]:
+        assert set(source) == {"document", "text", "score", "answer_start", "answer_end"}
+    marked = [s for s in data["sources"] if s["answer_start"] is not None]
+    assert len(marked) == 1
+    s = marked[0]
+    assert s["text"][s["answer_start"] : s["answer_end"]] == data["answer"]
+
+
+def test_ask_top_k_limits_the_sources(fake_config):
+    data = json.loads(run(fake_config, "ask", EXAMPLE_QUESTION, "--json", "--top-k", "2").stdout)
+    assert len(data["sources"]) == 2
+
+
+def test_ask_for_people_marks_the_answer_in_its_passage(fake_config):
+    result = run(fake_config, "ask", EXAMPLE_QUESTION)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert EXAMPLE_ANSWER in lines[0]
+    assert "Source: ap-china-russia-sanctions.txt" in result.stdout
+    assert "[[" in result.stdout and EXAMPLE_ANSWER in result.stdout.split("[[", 1)[1].split("]]")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("   ", "the question is empty"), ("x" * 2001, "keep it under 2000")],
+)
+def test_bad_questions_are_one_line_errors_with_exit_2(fake_config, question, message):
+    result = run(fake_config, "ask", question)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index_command_reports_and_rebuilds(fake_config, tmp_path):
+    doc = tmp_path / "extra.txt"
+    doc.write_text("Extra facts. More facts.", encoding="utf-8")
+    result = run(fake_config, "index")
+    assert result.exit_code == 0 and "1 added" in result.stdout
+    result = run(fake_config, "index", str(doc))
+    assert "1 added" in result.stdout
+    result = run(fake_config, "index", str(doc), "--rebuild")
+    assert result.exit_code == 0
+    assert "1 passages" in result.stdout
+
+
+def test_index_of_nothing_usable_is_an_error(fake_config, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\xff\x00")
+    result = run(fake_config, "index", str(bad))
+    assert result.exit_code == 2
+    assert "bad.txt" in result.stderr and "no readable" in result.stderr
+
+
+def test_unknown_config_key_is_a_one_line_error(tmp_path):
+    config = write_config(tmp_path, colour="blue")
+    result = CliRunner().invoke(qa, ["ask", "Who?", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "unknown config key 'colour'; allowed keys:" in result.stderr
+
+
+def test_mismatched_index_names_the_rebuild_command(fake_config, tmp_path):
+    assert run(fake_config, "index").exit_code == 0
+    other = write_config(tmp_path / "..", embedding_model="bundled", index_dir=str(tmp_path / "index"))
+    result = CliRunner().invoke(qa, ["ask", "Who?", "--config", str(other)])
+    assert result.exit_code == 1
+    assert "qa index --rebuild" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_comes_from_the_environment_variable(fake_config):
+    result = CliRunner(env={"QA_CONFIG": str(fake_config)}).invoke(qa, ["ask", EXAMPLE_QUESTION, "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["reader"] == "offline:word-overlap"
+
+
+def test_console_script_runs_as_a_process(fake_config):
+    env = {**os.environ, "QA_CONFIG": str(fake_config)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", ""], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: the question is empty; type a question about the documents"

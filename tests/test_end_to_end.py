@@ -1,0 +1,65 @@
+"""The answering path with the real bundled models, as a user meets it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION
+
+pytestmark = pytest.mark.slow
+
+
+def test_example_question_is_answered_with_the_span_marked_in_its_source(real_assistant):
+    answer = real_assistant.ask(EXAMPLE_QUESTION)
+    assert not answer.no_answer
+    assert EXAMPLE_ANSWER in answer.text
+    assert len(answer.text) < 80  # a short answer, not a whole passage
+    evidence = answer.evidence
+    assert evidence.document == "ap-china-russia-sanctions.txt"
+    assert evidence.text[evidence.answer_start : evidence.answer_end] == answer.text
+    assert answer.reader == "offline:minilm-squad2 (bundled)"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of France?", "How do I bake sourdough bread?", "Who won the 2018 World Cup?"],
+)
+def test_off_topic_questions_abstain(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.no_answer and answer.text is None
+    assert answer.display_text == "The document doesn't say."
+    assert answer.sources  # the closest passages it looked at
+
+
+def test_follow_up_is_answered_about_the_person_of_the_previous_turn(real_assistant):
+    history = [
+        {"role": "user", "content": "Who is Meng Wanzhou?"},
+        {"role": "assistant", "content": "an executive of the Chinese telecommunications giant Huawei"},
+    ]
+    answer = real_assistant.ask("When was she detained?", history=history)
+    assert "December 2019" in (answer.text or "")
+    assert answer.rewritten_question == "When was Meng Wanzhou detained?"
+
+
+def test_cli_json_answer_from_a_fresh_process(real_index_dir):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "ask",
+        EXAMPLE_QUESTION,
+        "--json",
+        "--index-dir",
+        str(real_index_dir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert EXAMPLE_ANSWER in data["answer"]
+    marked = [s for s in data["sources"] if s["answer_start"] is not None]
+    assert marked and EXAMPLE_ANSWER in marked[0]["text"][marked[0]["answer_start"] : marked[0]["answer_end"]]
+    assert data["reader"].startswith("offline:")

@@ -1,0 +1,33 @@
+import pytest
+
+from qa.followup import entities, rewrite
+
+MENG = [
+    {"role": "user", "content": "Who is Meng Wanzhou?"},
+    {"role": "assistant", "content": "an executive of the Chinese telecommunications giant Huawei"},
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("When was she detained?", MENG, "When was Meng Wanzhou detained?"),
+        ("Who wants her extradited?", MENG, "Who wants Meng Wanzhou extradited?"),
+        ("Why was her detention criticised?", MENG, "Why was Meng Wanzhou’s detention criticised?"),
+        ("Where did they meet?", [{"role": "user", "content": "What did Wang Yi and Sergei Lavrov say?"}],
+         "Where did Wang Yi and Sergei Lavrov meet?"),
+        ("What did he say?", [{"role": "user", "content": "who is the foreign minister of china"},
+                              {"role": "assistant", "content": "Wang Yi"}], "What did Wang Yi say?"),
+        ("Who was sanctioned by China?", MENG, "Who was sanctioned by China?"),
+        ("When was she detained?", None, "When was she detained?"),
+        ("When was she detained?", [{"role": "user", "content": "who is the executive?"}],
+         "When was she detained? (who is the executive?)"),
+    ],
+)  # fmt: skip
+def test_rewrite(question, history, expected):
+    assert rewrite(question, history) == expected
+
+
+def test_entities_skip_question_words():
+    assert entities("Who is Meng Wanzhou?") == ["Meng Wanzhou"]
+    assert entities("What did the European Union do?") == ["European Union"]
