@@ -1,0 +1,145 @@
+"""Scores of one run: SQuAD exact match and F1, abstention, retrieval rank, latency.
+
+Exact match, F1, accuracy, precision and recall are percentages (0-100), as the official SQuAD 2.0
+script reports them; MRR is in [0, 1]. The gold answers are compared with SQuAD's normalisation
+(lower case, no punctuation or articles) and the best of the acceptable answers counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from qa.squad import best_scores, normalize_answer
+
+RECALL_AT = (1, 3, 5)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How the system did on one question. `gold_rank`: 1-based rank of the first returned passage
+    holding a gold answer, 0 when none does, None when not measured (no-answer question, reader-only)."""
+
+    id: str
+    question: str
+    type: str
+    gold: list[str]
+    predicted: str | None  # None: the system abstained
+    score: float  # the answer probability behind the abstain decision
+    exact_match: float  # 0 or 1
+    f1: float  # 0..1
+    gold_rank: int | None
+    latency_ms: float
+    rewritten_question: str | None = None
+    history_turns: int = 0
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold)
+
+    @property
+    def abstained(self) -> bool:
+        return self.predicted is None
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"abstained": self.abstained}
+
+
+def score_answer(predicted: str | None, gold: Sequence[str]) -> tuple[float, float]:
+    """(EM, F1) as the official SQuAD 2.0 script: golds that normalise to nothing are dropped, and with
+    no gold left the only right prediction is to abstain."""
+    golds = [g for g in gold if normalize_answer(g)]
+    return best_scores(predicted or "", golds)
+
+
+def _padded(text: str) -> str:
+    return f" {normalize_answer(text)} "
+
+
+def contains_answer(text: str, gold: Iterable[str]) -> bool:
+    """True when the passage holds one of the answers (normalised, on word boundaries)."""
+    padded = _padded(text)
+    return any(normalize_answer(g) and _padded(g) in padded for g in gold)
+
+
+def gold_rank(passages: Sequence[str], gold: Sequence[str]) -> int:
+    """1-based rank of the first passage holding a gold answer; 0 when none does."""
+    return next((i for i, text in enumerate(passages, start=1) if contains_answer(text, gold)), 0)
+
+
+def _pct(values: Sequence[float]) -> float | None:
+    return round(100.0 * sum(values) / len(values), 2) if values else None
+
+
+def _block(results: Sequence[QuestionResult]) -> dict:
+    return {
+        "count": len(results),
+        "exact_match": _pct([r.exact_match for r in results]),
+        "f1": _pct([r.f1 for r in results]),
+    }
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return round(100.0 * hits / total, 2) if total else None
+
+
+@dataclass
+class Summary:
+    overall: dict
+    has_answer: dict
+    no_answer: dict
+    abstention: dict
+    retrieval: dict | None
+    latency_ms: dict
+    by_type: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(results: Sequence[QuestionResult]) -> Summary:
+    has = [r for r in results if r.answerable]
+    no = [r for r in results if not r.answerable]
+    abstained = [r for r in results if r.abstained]
+    abstention = {
+        "abstained": len(abstained),
+        # of the questions the system abstained on, the share that had no answer
+        "precision": _ratio(sum(not r.answerable for r in abstained), len(abstained)),
+        # of the questions with no answer, the share the system abstained on (= no-answer accuracy)
+        "recall": _ratio(sum(r.abstained for r in no), len(no)),
+        "no_answer_accuracy": _ratio(sum(r.abstained for r in no), len(no)),
+        "has_answer_abstention_rate": _ratio(sum(r.abstained for r in has), len(has)),
+    }
+    ranked = [r.gold_rank for r in has if r.gold_rank is not None]
+    retrieval = None
+    if ranked:
+        retrieval = {
+            f"recall@{k}": _ratio(sum(0 < rank <= k for rank in ranked), len(ranked)) for k in RECALL_AT
+        }
+        retrieval["mrr"] = round(sum(1.0 / rank for rank in ranked if rank) / len(ranked), 4)
+        retrieval["count"] = len(ranked)
+    latencies = np.array([r.latency_ms for r in results], dtype=float)
+    latency = {
+        "p50": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,
+        "p95": round(float(np.percentile(latencies, 95)), 1) if len(latencies) else None,
+        "mean": round(float(latencies.mean()), 1) if len(latencies) else None,
+    }
+    groups: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        groups[r.type].append(r)
+    by_type = {name: _block(group) for name, group in sorted(groups.items())}
+    return Summary(_block(results), _block(has), _block(no), abstention, retrieval, latency, by_type)
+
+
+__all__ = [
+    "RECALL_AT",
+    "QuestionResult",
+    "Summary",
+    "contains_answer",
+    "gold_rank",
+    "score_answer",
+    "summarize",
+]
