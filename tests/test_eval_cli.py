@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
 from test_evaluation import squad_file
 
+from conftest import DATA
 from qa.cli import qa
 
 ARTICLE_SET = DATA / "article_questions.jsonl"
@@ -34,6 +34,7 @@ def test_eval_writes_the_run_folder_and_prints_a_short_table(fake_config, tmp_pa
     ):
         assert line in result.stdout
     assert "%|" not in result.stderr  # no progress bar when not on a terminal
+    assert "building it from" in result.stderr  # the fake config starts with no index
     assert sorted(p.name for p in out.iterdir()) == [
         "chart.png", "questions.csv", "questions.json", "report.md", "summary.json",
     ]  # fmt: skip

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from qa.errors import BadInputError
 from qa.evaluation import evaluate, evaluate_dataset, load_dataset
 from qa.evaluation.datasets import JSONL, SQUAD

@@ -9,8 +9,8 @@ change of reader or retrieval, re-record with `python -m qa.evaluation.baseline`
 import json
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from qa.evaluation import evaluate, load_dataset
 from qa.evaluation.baseline import COMMAND, TOLERANCE
 

@@ -108,6 +108,10 @@ def eval_command(
     if compare_dir is not None:
         load_run(compare_dir)  # fail now, not after the run
     assistant = Assistant.from_config(config, index_dir=index_dir)
+    if data.format != SQUAD and not assistant.has_index():
+        click.echo(
+            f"no index at {assistant.index_dir}; building it from {assistant.settings.seeds_dir}", err=True
+        )
     run = evaluate_dataset(
         assistant,
         data,
