@@ -81,6 +81,13 @@ class Assistant:
         return self._choice.name
 
     # ---- the index ----------------------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        """The answer probability below which it abstains (configured, else the reader's calibrated one)."""
+        self._get_pipeline()
+        assert self._calibrator is not None
+        return self._calibrator.threshold
+
     def has_index(self) -> bool:
         """Whether an index exists (else the first question builds one from the seeds)."""
         return self._index is not None or store.exists(self.index_dir)

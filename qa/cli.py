@@ -179,8 +179,8 @@ def chat_command(host: str, port: int, config: Path | None, index_dir: Path | No
     launch(_assistant(config, index_dir), host=host, port=port)
 
 
-def _register_optional() -> None:
-    """Verbs that live in their own modules."""
+def _register_verbs() -> None:
+    """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
     from qa.evaluation.cli import eval_command
     from qa.training_cli import train_reader_command
 
@@ -188,10 +188,7 @@ def _register_optional() -> None:
     qa.add_command(train_reader_command, "train-reader")
 
 
-try:
-    _register_optional()
-except ImportError as _exc:  # pragma: no cover - only while a module is missing in a partial checkout
-    logger.debug("optional verbs unavailable: %s", _exc)
+_register_verbs()
 
 
 def main() -> None:

@@ -96,7 +96,7 @@ def featurize(tokenizer, questions: Sequence[SquadQuestion], max_length: int, st
         [q.context for q in questions],
         truncation="only_second",
         max_length=max_length,
-        stride=stride,
+        stride=min(stride, max_length // 2),
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )

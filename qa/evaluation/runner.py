@@ -69,11 +69,7 @@ def settings_dict(settings: Any) -> dict:
 
 def threshold_of(assistant: Any) -> float | None:
     """The answer probability below which the assistant abstains (configured, else calibrated)."""
-    configured = assistant.settings.no_answer_threshold
-    if configured is not None:
-        return float(configured)
-    calibrator = getattr(assistant, "_calibrator", None)  # set once the pipeline is built
-    return getattr(calibrator, "threshold", None)
+    return getattr(assistant, "threshold", None)
 
 
 def _one(assistant: Any, q: Question, *, reader_only: bool, top_k: int | None) -> QuestionResult:

@@ -1,0 +1,110 @@
+"""`qa train-reader`: examples on short passages, deterministic training, a folder Haystack loads."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from haystack import Document
+
+from qa.cli import qa
+from qa.squad import SquadQuestion
+from qa.training import TrainSettings, passage_examples, train_reader
+
+CONTEXT = (
+    "The treaty was signed in Vienna in 1815. It ended a long war. Diplomats from five powers attended. "
+    "The congress redrew the map of Europe. Its final act had 121 articles."
+)
+
+
+def questions() -> list[SquadQuestion]:
+    start = CONTEXT.index("121 articles")
+    return [
+        SquadQuestion(
+            "a", "Where was the treaty signed?", ["Vienna"], [CONTEXT.index("Vienna")], CONTEXT, "T"
+        ),
+        SquadQuestion(
+            "b", "How many articles did the final act have?", ["121 articles"], [start], CONTEXT, "T"
+        ),
+        SquadQuestion("c", "Who won the war?", [], [], CONTEXT, "T"),
+    ]
+
+
+def test_examples_are_recast_onto_passages_with_answer_offsets_inside_them():
+    examples = passage_examples(questions(), negatives=1.0)
+    positives = [e for e in examples if e.answerable]
+    assert len(positives) == 2
+    for e in positives:
+        assert e.context in CONTEXT and len(e.context) < len(CONTEXT)
+        assert e.context[e.answer_starts[0] : e.answer_starts[0] + len(e.answers[0])] == e.answers[0]
+    negatives = [e for e in examples if not e.answerable]
+    assert len(negatives) == 3  # one per answerable question (negatives=1.0) and the unanswerable one
+    assert all(e.answers == [] for e in negatives)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from index.embedding import bundled_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-base")
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def _weights(folder) -> bytes:
+    return (folder / "model.safetensors").read_bytes()
+
+
+def test_training_is_deterministic_with_a_seed_and_haystack_loads_the_result(tmp_path, tiny_base):
+    settings = TrainSettings(epochs=2, batch_size=2, max_length=64, seed=7)
+    examples = passage_examples(questions())
+    train_reader(examples, tmp_path / "a", base_model=tiny_base, settings=settings)
+    train_reader(examples, tmp_path / "b", base_model=tiny_base, settings=settings)
+    other = TrainSettings(epochs=2, batch_size=2, max_length=64, seed=8)
+    train_reader(examples, tmp_path / "c", base_model=tiny_base, settings=other)
+    assert _weights(tmp_path / "a") == _weights(tmp_path / "b")
+    assert _weights(tmp_path / "a") != _weights(tmp_path / "c")
+
+    from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+    reader = TransformersExtractiveReader(model=str(tmp_path / "a"), no_answer=False)
+    reader.warm_up()
+    doc = Document(content=CONTEXT)
+    answers = reader.run(query="Where was the treaty signed?", documents=[doc], top_k=1)["answers"]
+    span = answers[0].document_offset
+    assert CONTEXT[span.start : span.end] == answers[0].data
+
+
+def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
+    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": q.id, "question": q.question, "is_impossible": not q.answers,
+         "answers": [{"text": a, "answer_start": s} for a, s in zip(q.answers, q.answer_starts, strict=True)]}
+        for q in questions()]}]}]}  # fmt: skip
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "model"
+    args = [
+        "train-reader",
+        str(path),
+        "--base",
+        tiny_base,
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--max-length",
+        "64",
+    ]
+    result = CliRunner().invoke(qa, args)
+    assert result.exit_code == 0, result.output
+    assert (out / "config.json").is_file() and (out / "training.json").is_file()
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    result = CliRunner().invoke(qa, ["train-reader", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "not a SQuAD-format JSON file" in result.stderr
