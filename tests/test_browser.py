@@ -1,0 +1,124 @@
+"""The chat in a real browser: Debian's Chromium driven by Playwright (`apt-get install -y chromium`).
+
+The screenshot of the example question goes to $QA_SCREENSHOT when set (refresh the README's image
+with `QA_SCREENSHOT=docs/chat.png pytest -m browser`), else into the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000  # answers on a busy CI machine with the real models
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"no {CHROMIUM}; install it with `apt-get install -y chromium`"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def serve(assistant):
+    from ui.app import launch
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return launch(assistant, host="127.0.0.1", port=port, block=False, quiet=True)
+
+
+@pytest.fixture
+def open_chat(browser):
+    """open_chat(assistant) -> a page showing the launched chat; everything is closed afterwards."""
+    opened = []
+
+    def open_(assistant):
+        app = serve(assistant)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        opened.append((app, page))
+        page.goto(app.local_url)
+        page.locator("#question textarea").wait_for()
+        return page
+
+    yield open_
+    for app, page in opened:
+        page.close()
+        app.close()
+
+
+def ask(page, question: str) -> None:
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+@pytest.mark.slow
+def test_the_example_question_shows_the_answer_and_its_highlighted_source(
+    open_chat, real_assistant, tmp_path
+):
+    page = open_chat(real_assistant)
+    ask(page, EXAMPLE_QUESTION)
+    chat = page.locator("#chat")
+    chat.get_by_text(EXAMPLE_ANSWER).first.wait_for()
+    chat.get_by_text("Source: ap-china-russia-sanctions.txt").wait_for()
+    mark = chat.locator("mark.qa-answer")  # the latest answer shows its evidence open
+    mark.wait_for()
+    assert EXAMPLE_ANSWER in mark.inner_text()
+    assert real_assistant.reader in page.locator("body").inner_text()
+    page.mouse.move(0, 0)
+    screenshot = Path(os.environ.get("QA_SCREENSHOT") or tmp_path / "chat.png")
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot), animations="disabled")  # the evidence slides open: finish it
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_example_click_follow_up_clear_and_upload(open_chat, fake_assistant, monkeypatch, tmp_path):
+    from index.embedding import HashDocumentEmbedder
+
+    if not hasattr(HashDocumentEmbedder, "warm_up"):  # the fake embedder cannot index without it yet
+        monkeypatch.setattr(HashDocumentEmbedder, "warm_up", lambda self: None, raising=False)
+    from playwright.sync_api import expect
+
+    page = open_chat(fake_assistant)
+    chat = page.locator("#chat")
+
+    page.locator("#examples").get_by_text("Who is Meng Wanzhou?").click()
+    chat.get_by_text("Source: ap-china-russia-sanctions.txt").first.wait_for()
+    ask(page, "When was she detained?")
+    chat.get_by_text("Searched for: When was Meng Wanzhou detained?").wait_for()
+    expect(chat.locator("mark.qa-answer")).to_have_count(1)  # the first answer's evidence is closed now
+
+    page.locator("#clear-chat").click()
+    chat.get_by_text("Who is Meng Wanzhou?").wait_for(state="detached")
+    ask(page, "When was she detained?")  # no history any more: nothing to resolve "she" with
+    chat.get_by_text("The document doesn't say.").wait_for()
+
+    notes = tmp_path / "harbour.md"
+    notes.write_text("The lighthouse keeper of Port Elin is Agnes Varga.\n", encoding="utf-8")
+    page.locator("#upload input[type=file]").set_input_files(str(notes))
+    page.locator("#upload-status").get_by_text("Added harbour.md").wait_for()
+    page.locator("#documents").get_by_text("harbour.md").wait_for()

@@ -1,0 +1,246 @@
+"""The chat app: ask, see the evidence, follow up, add and remove documents (`qa chat`).
+
+`build_app(assistant)` makes the Gradio Blocks (tests launch it themselves); `launch()` warms the
+assistant up (building the index from the seeds when there is none) and serves it.
+
+Each browser session keeps its own turns in `gr.State`, so concurrent users never share a history.
+Questions run in the "ask" concurrency group, index changes in the "index" group (one at a time):
+an upload being embedded never holds up questions, which keep being answered from the current index
+until the new version is swapped in.
+
+API (gradio_client), documented in the README:
+- `/chat(message, history=[])` -> `(reply, details)`: the answer text (or "The document doesn't say.")
+  and `Answer.to_dict()` plus `rewritten_question`.
+- `/add_documents(files)` -> `(status, documents)`; `/remove_document(name)` -> `(status, documents, name)`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from qa import Answer, Assistant, BadInputError, QAError
+from qa.uploads import ALLOWED_SUFFIXES, MAX_FILE_BYTES
+from ui.history import Turn, clean_history, plain_history
+from ui.render import document_rows, markdown_text, turn_messages
+from ui.uploads import add_documents, remove_document
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Who was sanctioned by China?",
+    "Who is Meng Wanzhou?",
+    "Why has Russia been under Western sanctions?",
+]
+ASK_CONCURRENCY = 4  # questions answered at once (the Assistant is thread-safe)
+FAILED = "Something went wrong while answering; the server log has the details."
+
+THEME = gr.themes.Soft(
+    font=["ui-sans-serif", "system-ui", "sans-serif"],  # local fonts: the chat works offline
+    font_mono=["ui-monospace", "monospace"],
+)
+CSS = """
+mark.qa-answer { background: #fde047; color: #111827; padding: 0 2px; border-radius: 3px; font-weight: 600; }
+blockquote.qa-passage { margin: 4px 0 8px; padding-left: 10px; border-left: 3px solid #a5b4fc; }
+p.qa-searched, p.qa-doc { margin: 2px 0; font-size: 0.9em; }
+"""
+
+
+def _chat_messages(turns: list[Turn]) -> list[dict]:
+    last = len(turns) - 1
+    return [
+        m
+        for i, (question, reply) in enumerate(turns)
+        for m in turn_messages(question, reply, latest=i == last)
+    ]
+
+
+def _reply(assistant: Assistant, question: str, history: list[dict]) -> Answer | str:
+    """The Answer, or a message saying why there is none (never a traceback in the chat)."""
+    try:
+        return assistant.ask(question, history=history)
+    except QAError as exc:
+        return f"error: {exc}"
+    except Exception:
+        logger.exception("answering %r failed", question)
+        return FAILED
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The chat over `assistant`, not launched."""
+
+    def respond(message: str, turns: list[Turn]) -> Iterator[tuple[Any, list[dict], list[Turn]]]:
+        try:
+            question = assistant.check_question(message)
+        except BadInputError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        pending = [*_chat_messages(turns), {"role": "user", "content": markdown_text(question)}]
+        yield "", pending, turns
+        turns = [*turns, (question, _reply(assistant, question, plain_history(turns)))]
+        yield "", _chat_messages(turns), turns
+
+    def chat(message: str, history: list[dict] | None = None) -> tuple[str, dict]:
+        """Answer `message` about the indexed documents. `history`: the conversation so far, oldest
+        first, as {"role": "user"|"assistant", "content": str} messages (for follow-up questions).
+        Returns the reply text and the details (answer, no_answer, score, sources with answer
+        offsets, reader, rewritten_question)."""
+        try:
+            question = assistant.check_question(message)
+            answer = assistant.ask(question, history=clean_history(history))
+        except QAError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        return answer.display_text, {**answer.to_dict(), "rewritten_question": answer.rewritten_question}
+
+    # gr.api reads the endpoint's inputs and outputs from the type hints: resolve the string ones.
+    chat.__signature__ = inspect.signature(chat, eval_str=True)  # type: ignore[attr-defined]
+
+    def documents() -> tuple[list[list], Any]:
+        rows = document_rows(assistant.documents())
+        return rows, gr.update(choices=[row[0] for row in rows], value=None)
+
+    def upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, list[list]]:  # noqa: B008
+        progress(0, desc="Checking the files")
+
+        def embedded(done: int, total: int) -> None:
+            progress((done, total), desc="Indexing passages", unit="passages")
+
+        status = add_documents(assistant, paths, progress=embedded)
+        return status, document_rows(assistant.documents())
+
+    def after_upload() -> tuple[None, Any]:
+        return None, documents()[1]  # empties the upload box, refreshes the removal choices
+
+    def remove(name: str | None) -> tuple[str, list[list], Any]:
+        try:
+            status = remove_document(assistant, name)
+        except QAError as exc:
+            status = f"Not removed: {markdown_text(str(exc))}"
+        rows, choices = documents()
+        return status, rows, choices
+
+    with gr.Blocks(title="Ask your documents", analytics_enabled=False) as app:
+        turns = gr.State([])
+        gr.Markdown(
+            "# Ask your documents\n"
+            "Exact answers taken from your documents, each with the passage it comes from. "
+            "Follow-up questions (“When was she detained?”) use the conversation. "
+            f"Reader: `{assistant.reader}`."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="chat",
+                    height=560,
+                    latex_delimiters=[],
+                    placeholder="Ask a question about the documents, or click an example below.",
+                    feedback_options=None,
+                    buttons=["copy_all"],  # no "share": it needs the internet
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question about the documents",
+                        elem_id="question",
+                        scale=6,
+                        submit_btn="Ask",
+                        autofocus=True,
+                    )
+                    clear = gr.Button("Clear chat", elem_id="clear-chat", scale=1, min_width=110)
+                examples = gr.Dataset(
+                    label="Example questions",
+                    components=[question],
+                    samples=[[q] for q in EXAMPLES],
+                    elem_id="examples",
+                )
+            with gr.Column(scale=2, min_width=300):
+                gr.Markdown("### Documents")
+                table = gr.Dataframe(
+                    headers=["Document", "Passages"],
+                    datatype=["str", "number"],
+                    interactive=False,
+                    label="documents",
+                    show_label=False,
+                    elem_id="documents",
+                    max_height=260,
+                )
+                files = gr.File(
+                    label="Add .txt, .md or .pdf files (10 MB each)",
+                    file_count="multiple",
+                    file_types=list(ALLOWED_SUFFIXES),
+                    elem_id="upload",
+                    height=120,
+                )
+                status = gr.Markdown(elem_id="upload-status", label="upload status")
+                with gr.Row():
+                    to_remove = gr.Dropdown(
+                        label="Remove a document", choices=[], allow_custom_value=True, scale=3
+                    )
+                    remove_btn = gr.Button("Remove", variant="stop", scale=1, min_width=90)
+
+        # The UI's question event (undocumented: scripts use /chat) and the /chat API share the
+        # "ask" group; the session's turns travel in gr.State, so sessions never share a history.
+        inputs, outputs = [question, turns], [question, chatbot, turns]
+        question.submit(
+            respond, inputs, outputs, api_name="respond", api_visibility="undocumented",
+            concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
+        )  # fmt: skip
+        examples.click(
+            lambda sample: sample[0], examples, question, queue=False, api_visibility="private"
+        ).then(
+            respond, inputs, outputs, api_visibility="private",
+            concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
+        )  # fmt: skip
+        clear.click(lambda: ("", [], []), None, outputs, queue=False, api_visibility="private")
+        chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")
+        gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
+
+        app.load(documents, None, [table, to_remove], api_visibility="private")
+        files.upload(
+            upload,
+            files,
+            [status, table],
+            api_name="add_documents",
+            concurrency_limit=1,
+            concurrency_id="index",
+            show_progress="full",
+        ).then(after_upload, None, [files, to_remove], queue=False, api_visibility="private")
+        remove_btn.click(
+            remove,
+            to_remove,
+            [status, table, to_remove],
+            api_name="remove_document",
+            concurrency_limit=1,
+            concurrency_id="index",
+        )
+    return app
+
+
+def launch(
+    assistant: Assistant,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+) -> gr.Blocks:
+    """Serve the chat on http://host:port; `block=False` returns at once (tests: close it after)."""
+    assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
+    app = build_app(assistant)
+    app.queue()
+    app.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        max_file_size=MAX_FILE_BYTES,
+        theme=THEME,
+        css=CSS,
+        footer_links=["api"],
+        ssr_mode=False,
+        quiet=quiet,
+    )
+    return app

@@ -1,0 +1,107 @@
+"""Answers as chat messages: the short answer first, then its evidence in a collapsed "thought".
+
+Passages come from user documents and may contain markup: every passage is HTML-escaped before the
+answer span is wrapped in `<mark>`, and the whole passage is emitted as one HTML block (no blank
+line inside) so the chat's markdown renderer leaves its `*`, `_` and `#` alone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from qa import Answer, Source
+
+CLOSEST_SHOWN = 3  # passages shown when the assistant abstains
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` shown literally by a markdown renderer (no emphasis, links, tags or maths)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _html_lines(text: str) -> str:
+    """Escaped text with line breaks as <br>, on one line (one HTML block for markdown)."""
+    return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def highlight(text: str, start: int | None, end: int | None) -> str:
+    """`text` as escaped HTML with `text[start:end]` in <mark>; escaped only when there is no span."""
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        return _html_lines(text)
+    return (
+        _html_lines(text[:start])
+        + '<mark class="qa-answer">'
+        + _html_lines(text[start:end])
+        + "</mark>"
+        + _html_lines(text[end:])
+    )
+
+
+def passage_html(source: Source) -> str:
+    """One passage as a quoted HTML block, its answer span (if any) highlighted."""
+    body = highlight(source.text, source.answer_start, source.answer_end)
+    return f'<blockquote class="qa-passage">{body}</blockquote>'
+
+
+def _searched_for(answer: Answer) -> str:
+    if not answer.rewritten_question:
+        return ""
+    return f'<p class="qa-searched">Searched for: <em>{html.escape(answer.rewritten_question)}</em></p>'
+
+
+def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
+    """The collapsible element under an answer (closed unless `open_`): the source passage with the
+    answer highlighted, its document and score; for an abstention, the closest passages looked at."""
+    status = {} if open_ else {"status": "done"}  # "done" starts the element closed
+    evidence = answer.evidence
+    if evidence is not None and not answer.no_answer:
+        return {
+            "role": "assistant",
+            "content": _searched_for(answer) + passage_html(evidence),
+            "metadata": {
+                "title": f"Source: {evidence.document}",
+                "log": f"score {answer.score:.2f}",
+                **status,
+            },
+        }
+    closest = answer.sources[:CLOSEST_SHOWN]
+    if not closest:
+        body = "<p>No passage came close.</p>"
+    else:
+        body = "".join(
+            f'<p class="qa-doc"><strong>{html.escape(s.document)}</strong> · relevance {s.score:.2f}</p>'
+            + passage_html(s)
+            for s in closest
+        )
+    return {
+        "role": "assistant",
+        "content": _searched_for(answer) + body,
+        "metadata": {
+            "title": f"Closest passages ({len(closest)})",
+            "log": f"score {answer.score:.2f}",
+            **status,
+        },
+    }
+
+
+def answer_messages(answer: Answer, *, open_: bool = False) -> list[dict]:
+    """The chat messages for one answer: the short answer, then its evidence."""
+    short = {"role": "assistant", "content": markdown_text(answer.display_text)}
+    return [short, evidence_message(answer, open_=open_)]
+
+
+def turn_messages(question: str, reply: Answer | str, *, latest: bool = False) -> list[dict]:
+    """One exchange; `reply` is an Answer or an error message for the person asking. The latest
+    answer shows its evidence open; earlier ones are closed so the chat stays readable."""
+    messages = [{"role": "user", "content": markdown_text(question)}]
+    if isinstance(reply, Answer):
+        return messages + answer_messages(reply, open_=latest)
+    return [*messages, {"role": "assistant", "content": markdown_text(reply)}]
+
+
+def document_rows(documents: dict[str, int]) -> list[list]:
+    """The document list: [name, passages], by name."""
+    return [[name, count] for name, count in sorted(documents.items(), key=lambda kv: kv[0].lower())]
