@@ -96,11 +96,7 @@ def test_the_example_question_shows_the_answer_and_its_highlighted_source(
     assert screenshot.stat().st_size > 10_000
 
 
-def test_example_click_follow_up_clear_and_upload(open_chat, fake_assistant, monkeypatch, tmp_path):
-    from index.embedding import HashDocumentEmbedder
-
-    if not hasattr(HashDocumentEmbedder, "warm_up"):  # the fake embedder cannot index without it yet
-        monkeypatch.setattr(HashDocumentEmbedder, "warm_up", lambda self: None, raising=False)
+def test_example_click_follow_up_clear_and_upload(open_chat, fake_assistant, tmp_path):
     from playwright.sync_api import expect
 
     page = open_chat(fake_assistant)

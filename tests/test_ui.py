@@ -20,16 +20,6 @@ HARBOUR = (
 )
 
 
-@pytest.fixture
-def chat_assistant(fake_assistant, monkeypatch):
-    """The fake assistant, able to index (the hash embedder has no warm_up yet; see the report)."""
-    from index.embedding import HashDocumentEmbedder
-
-    if not hasattr(HashDocumentEmbedder, "warm_up"):
-        monkeypatch.setattr(HashDocumentEmbedder, "warm_up", lambda self: None, raising=False)
-    return fake_assistant
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,8 +33,8 @@ def serve(assistant):
 
 
 @pytest.fixture
-def app(chat_assistant):
-    served = serve(chat_assistant)
+def app(fake_assistant):
+    served = serve(fake_assistant)
     yield served
     served.close()
 
@@ -79,10 +69,10 @@ def test_passage_markup_is_escaped_before_the_answer_is_highlighted():
     assert "\n\n" not in passage_html(Source("a.txt", "one\n\ntwo", 0.5))  # one HTML block
 
 
-def test_answer_comes_first_then_collapsed_evidence_with_document_and_score(chat_assistant):
+def test_answer_comes_first_then_collapsed_evidence_with_document_and_score(fake_assistant):
     from ui.render import answer_messages
 
-    answer = chat_assistant.ask(EXAMPLE_QUESTION)
+    answer = fake_assistant.ask(EXAMPLE_QUESTION)
     short, evidence = answer_messages(answer)
     assert EXAMPLE_ANSWER in short["content"] and "metadata" not in short
     assert evidence["metadata"]["title"] == "Source: ap-china-russia-sanctions.txt"
@@ -92,10 +82,10 @@ def test_answer_comes_first_then_collapsed_evidence_with_document_and_score(chat
     assert f'<mark class="qa-answer">{html.escape(answer.text)}</mark>' in evidence["content"]
 
 
-def test_abstention_says_so_and_shows_the_closest_passages(chat_assistant):
+def test_abstention_says_so_and_shows_the_closest_passages(fake_assistant):
     from ui.render import CLOSEST_SHOWN, answer_messages
 
-    answer = chat_assistant.ask("What is the capital of Peru?")
+    answer = fake_assistant.ask("What is the capital of Peru?")
     short, closest = answer_messages(answer)
     assert answer.no_answer and short["content"] == NO_ANSWER_TEXT
     assert closest["metadata"]["title"] == f"Closest passages ({CLOSEST_SHOWN})"
@@ -232,18 +222,18 @@ def test_upload_round_trip_adds_refuses_and_removes(client, tmp_path: Path):
 
 
 def test_questions_are_answered_while_documents_are_being_indexed(
-    chat_assistant, client, monkeypatch, tmp_path
+    fake_assistant, client, monkeypatch, tmp_path
 ):
     from gradio_client import handle_file
 
     release = threading.Event()
-    real_index = chat_assistant.index
+    real_index = fake_assistant.index
 
     def slow_index(*args, **kwargs):
         release.wait(timeout=60)
         return real_index(*args, **kwargs)
 
-    monkeypatch.setattr(chat_assistant, "index", slow_index)
+    monkeypatch.setattr(fake_assistant, "index", slow_index)
     good = tmp_path / "harbour.md"
     good.write_text(HARBOUR, encoding="utf-8")
     upload = client.submit([handle_file(good)], api_name="/add_documents")
