@@ -36,7 +36,10 @@ def embedding_dim(model: str) -> int:
         return 384
     from sentence_transformers import SentenceTransformer
 
-    return int(SentenceTransformer(model, device="cpu").get_embedding_dimension())
+    dim = SentenceTransformer(model, device="cpu").get_embedding_dimension()
+    if dim is None:
+        raise ValueError(f"{model} does not say its embedding dimension; use another embedding_model")
+    return int(dim)
 
 
 def hash_vector(text: str, dim: int = HASH_DIM) -> list[float]:

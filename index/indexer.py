@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from haystack import Document
 
@@ -27,6 +28,7 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one message per file that could not be read
     passages: int = 0  # passages in the index afterwards
     embedded: int = 0  # passages embedded by this run
 
@@ -50,7 +52,7 @@ class Indexer:
     def __init__(self, spec: IndexSpec, embedding_model: str) -> None:
         self.spec = spec
         self.embedding_model = embedding_model
-        self._embedder = None
+        self._embedder: Any = None
 
     def _embed(self, passages: list[Document], progress: Callable[[int, int], None] | None) -> list[Document]:
         if self._embedder is None:
@@ -71,8 +73,10 @@ class Indexer:
         progress: Callable[[int, int], None] | None = None,
     ) -> tuple[PassageIndex, IndexReport]:
         """A new index: `existing` with the documents under `paths` added or replaced."""
-        docs = read_documents(paths)
-        return self.build_from(docs, existing, progress=progress)
+        docs, skipped = read_documents(paths)
+        index, report = self.build_from(docs, existing, progress=progress)
+        report.skipped = skipped
+        return index, report
 
     def build_from(
         self,

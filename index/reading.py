@@ -112,8 +112,8 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_documents(paths: Iterable[str | Path]) -> list[SourceDocument]:
-    """Every readable document under `paths`; unreadable ones are skipped with a warning naming them.
+def read_documents(paths: Iterable[str | Path]) -> tuple[list[SourceDocument], list[str]]:
+    """Every readable document under `paths`, and a message for each skipped one (also logged).
 
     Raises BadInputError when nothing usable is left.
     """
@@ -132,4 +132,4 @@ def read_documents(paths: Iterable[str | Path]) -> list[SourceDocument]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise BadInputError(f"two files share the name {dupes[0]}; rename one, names identify documents")
-    return docs
+    return docs, skipped

@@ -263,15 +263,16 @@ class Assistant:
             signals = dict(zip(FEATURES, x, strict=True))
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []
+        span = best.document_offset if best is not None and not no_answer else None
         for doc in passages:
-            hit = not no_answer and best is not None and best.document.id == doc.id and best.document_offset
+            hit = span is not None and best is not None and best.document.id == doc.id
             sources.append(
                 Source(
                     document=doc.meta["document"],
                     text=doc.content or "",
                     score=round(float(doc.score or 0.0), 4),
-                    answer_start=best.document_offset.start if hit else None,
-                    answer_end=best.document_offset.end if hit else None,
+                    answer_start=span.start if hit and span else None,
+                    answer_end=span.end if hit and span else None,
                     passage_start=int(doc.meta.get("start", 0)),
                 )
             )

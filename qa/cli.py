@@ -117,8 +117,9 @@ def index_command(
     assistant = _assistant(config, index_dir)
     targets = list(paths) or [assistant.settings.seeds_dir]
     report = assistant.index(targets, rebuild=rebuild, progress=progress_bar("embedding"))
-    parts = [f"{len(v)} {k}" for k, v in (("added", report.added), ("updated", report.updated),
-                                              ("unchanged", report.unchanged)) if v]  # fmt: skip
+    outcomes = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+                "skipped": report.skipped}  # fmt: skip
+    parts = [f"{len(names)} {what}" for what, names in outcomes.items() if names]
     click.echo(f"indexed {', '.join(parts)}; {report.passages} passages in {assistant.index_dir}")
 
 

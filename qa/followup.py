@@ -64,7 +64,7 @@ def rewrite(question: str, history: list[dict] | None) -> str:
     role = _PRONOUNS[word]
     if role == "ambiguous":
         rest = question[match.end() :].strip()
-        nxt = re.match(r"\w*", rest).group(0).lower() if rest else ""
+        nxt = rest.split(maxsplit=1)[0].strip("?.!,").lower() if rest else ""
         role = "object" if nxt in _AFTER_HER_OBJECT or nxt.endswith("ed") else "possessive"
     replacement = _possessive(entity) if role == "possessive" else entity
     return question[: match.start()] + replacement + question[match.end() :]

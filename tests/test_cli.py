@@ -68,6 +68,10 @@ def test_index_command_reports_and_rebuilds(fake_config, tmp_path):
     assert result.exit_code == 0 and "1 added" in result.stdout
     result = run(fake_config, "index", str(doc))
     assert "1 added" in result.stdout
+    bad = tmp_path / "bad.md"
+    bad.write_bytes(b"\x00\x01")
+    result = run(fake_config, "index", str(doc), str(bad))
+    assert "1 unchanged, 1 skipped" in result.stdout
     result = run(fake_config, "index", str(doc), "--rebuild")
     assert result.exit_code == 0
     assert "1 passages" in result.stdout

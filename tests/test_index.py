@@ -73,6 +73,12 @@ def test_bad_files_are_skipped_with_a_warning_and_nothing_left_is_an_error(fake_
     (folder / "good.txt").write_text("Good text. Really good.", encoding="utf-8")
     report = fake_assistant.index([folder])
     assert report.added == ["good.txt"]
+    assert sorted(m.split(":")[0] for m in report.skipped) == [
+        "binary.txt",
+        "empty.txt",
+        "fake.pdf",
+        "latin1.md",
+    ]
     warned = " ".join(r.getMessage() for r in caplog.records)
     for name in ("empty.txt", "binary.txt", "latin1.md", "fake.pdf"):
         assert name in warned
