@@ -24,7 +24,7 @@ from qa.answer import Answer, Source
 from qa.answerability import FEATURES, Calibrator, features
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
-from qa.followup import rewrite
+from qa.followup import resolve_followup
 from qa.readers import ReaderChoice, build_reader, choose_reader
 from qa.retrieval import HybridRetriever
 
@@ -212,7 +212,7 @@ class Assistant:
         question = self.check_question(question)
         if top_k is not None and top_k < 1:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")
-        query = rewrite(question, history) if self.settings.followups else question
+        query = resolve_followup(question, history, self.settings.followups)
         pipe = self._get_pipeline()
         index = self._loaded_index()
         assert self._retriever is not None

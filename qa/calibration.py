@@ -114,7 +114,7 @@ def calibrate(
             reader="offline",
             offline_model=str(model_dir),
             embedding_model=embedding_model,
-            followups=False,
+            followups="off",
             no_answer_threshold=0.0,
         )
         assistant.index([corpus], rebuild=True)

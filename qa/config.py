@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = Path("config") / "default.yaml"
 
 ReaderKind = Literal["auto", "extractive", "offline"]
+FollowupMode = Literal["rewrite", "context", "off"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Settings:
     index_dir: Path = Path(".qa-index")
     seeds_dir: Path = Path("seeds")
     max_question_chars: int = 2000
-    followups: bool = True
+    followups: FollowupMode = "rewrite"
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     splitter: SplitterSettings = field(default_factory=SplitterSettings)
     source: Path | None = None  # the file these settings came from

@@ -68,3 +68,18 @@ def rewrite(question: str, history: list[dict] | None) -> str:
         role = "object" if nxt in _AFTER_HER_OBJECT or nxt.endswith("ed") else "possessive"
     replacement = _possessive(entity) if role == "possessive" else entity
     return question[: match.start()] + replacement + question[match.end() :]
+
+
+def with_context(question: str, history: list[dict] | None) -> str:
+    """The question followed by the previous user question (retrieval sees both)."""
+    users = [m["content"] for m in history or [] if m.get("role") == "user" and m.get("content")]
+    return f"{question} {users[-1]}" if users else question
+
+
+def resolve_followup(question: str, history: list[dict] | None, mode: str) -> str:
+    """The query to answer for `question` in a conversation, by the configured follow-up mode."""
+    if mode == "rewrite":
+        return rewrite(question, history)
+    if mode == "context":
+        return with_context(question, history)
+    return question

@@ -31,3 +31,14 @@ def test_rewrite(question, history, expected):
 def test_entities_skip_question_words():
     assert entities("Who is Meng Wanzhou?") == ["Meng Wanzhou"]
     assert entities("What did the European Union do?") == ["European Union"]
+
+
+def test_follow_up_modes():
+    from qa.followup import resolve_followup
+
+    assert resolve_followup("When was she detained?", MENG, "rewrite") == "When was Meng Wanzhou detained?"
+    assert (
+        resolve_followup("When was she detained?", MENG, "context")
+        == "When was she detained? Who is Meng Wanzhou?"
+    )
+    assert resolve_followup("When was she detained?", MENG, "off") == "When was she detained?"
