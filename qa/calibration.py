@@ -2,7 +2,9 @@
 
 The label is "the best span is right" (F1 > 0.5 against the gold answers; never for unanswerable
 questions). The threshold is the one that maximises SQuAD 2.0 F1 on the calibration questions,
-where abstaining scores 1 on unanswerable questions and 0 on answerable ones.
+where abstaining scores 1 on unanswerable questions and 0 on answerable ones, with the unanswerable
+questions reweighted to the share users ask (`UNANSWERABLE_SHARE`): SQuAD 2.0 holds half
+adversarial unanswerable questions, and a threshold tuned to that abstains on most real questions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from qa.answerability import FEATURES, Calibrator
 from qa.squad import SquadQuestion, best_scores
 
 logger = logging.getLogger(__name__)
+
+UNANSWERABLE_SHARE = 0.2  # of the questions people ask about their documents (assumed, see docs)
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,29 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) ->
     return w[:-1], float(w[-1])
 
 
-def squad_f1(probabilities: np.ndarray, rows: Sequence[Observation], threshold: float) -> float:
-    """Mean SQuAD 2.0 F1 when answering above `threshold` and abstaining below."""
-    total = 0.0
+def squad_f1(
+    probabilities: np.ndarray,
+    rows: Sequence[Observation],
+    threshold: float,
+    unanswerable_share: float | None = None,
+) -> float:
+    """Mean SQuAD 2.0 F1 when answering above `threshold` and abstaining below; with
+    `unanswerable_share`, the unanswerable questions are weighted to make up that share."""
+    n_no = sum(not r.answerable for r in rows)
+    n_has = len(rows) - n_no
+    w_no = w_has = 1.0
+    if unanswerable_share is not None and n_no and n_has:
+        w_no, w_has = unanswerable_share / n_no, (1 - unanswerable_share) / n_has
+    total = weight = 0.0
     for p, r in zip(probabilities, rows, strict=True):
-        answer = p >= threshold
-        total += r.f1 if answer else (0.0 if r.answerable else 1.0)
-    return total / len(rows) if rows else 0.0
+        score = r.f1 if p >= threshold else (0.0 if r.answerable else 1.0)
+        w = w_has if r.answerable else w_no
+        total += w * score
+        weight += w
+    return total / weight if weight else 0.0
 
 
-def fit(rows: Sequence[Observation]) -> Calibrator:
+def fit(rows: Sequence[Observation], unanswerable_share: float | None = UNANSWERABLE_SHARE) -> Calibrator:
     x = np.array([r.x for r in rows], dtype=float)
     y = np.array([1.0 if r.f1 > 0.5 else 0.0 for r in rows])
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
@@ -90,7 +107,7 @@ def fit(rows: Sequence[Observation]) -> Calibrator:
     calibrator = Calibrator(tuple(float(v) for v in weights), bias, 0.5)
     probs = np.array([calibrator.probability(list(r.x)) for r in rows])
     grid = np.linspace(0.05, 0.95, 91)
-    best = max(grid, key=lambda t: squad_f1(probs, rows, t))
+    best = max(grid, key=lambda t: squad_f1(probs, rows, t, unanswerable_share))
     return Calibrator(calibrator.weights, calibrator.bias, float(round(best, 3)))
 
 

@@ -164,6 +164,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
     data.setdefault("index_dir", ".qa-index")
     data.setdefault("seeds_dir", "seeds")
     settings = _build(Settings, data, base)
-    settings = replace(settings, source=resolved)
+    # a model given as a folder relative to the project is found from anywhere
+    models = {}
+    for key in ("offline_model", "extractive_model", "embedding_model"):
+        value = getattr(settings, key)
+        if not Path(value).is_absolute() and (base / value).is_dir():
+            models[key] = str(base / value)
+    settings = replace(settings, source=resolved, **models)
     _validate(settings)
     return settings
