@@ -170,7 +170,9 @@ class Assistant:
                     pipe = Pipeline()
                     pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
                     pipe.add_component("retriever", retriever)
-                    pipe.add_component("reader", build_reader(self._choice, top_k))
+                    pipe.add_component(
+                        "reader", build_reader(self._choice, top_k, self.settings.offline_sentences)
+                    )
                     pipe.connect("embedder.embedding", "retriever.query_embedding")
                     pipe.connect("retriever.documents", "reader.documents")
                     pipe.warm_up()

@@ -116,6 +116,7 @@ def calibrate(
     questions: Sequence[SquadQuestion],
     *,
     embedding_model: str = "bundled",
+    offline_sentences: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Calibrator, list[Observation]]:
     """Index the questions' paragraphs, answer them with the reader in `model_dir`, fit the
@@ -130,6 +131,7 @@ def calibrate(
             index_dir=Path(tmp) / "index",
             reader="offline",
             offline_model=str(model_dir),
+            offline_sentences=offline_sentences,
             embedding_model=embedding_model,
             followups="off",
             no_answer_threshold=0.0,

@@ -39,6 +39,7 @@ class Settings:
     reader: ReaderKind = "auto"
     extractive_model: str = "deepset/roberta-base-squad2"
     offline_model: str = "bundled"
+    offline_sentences: int = 0  # > 0: the offline span reader reads only the best N overlap sentences
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     index_dir: Path = Path(".qa-index")
@@ -89,6 +90,8 @@ def _coerce(key: str, value: Any, tp: Any, base: Path) -> Any:
             raise ConfigError(f"config key {key!r}: expected a whole number, got {value!r}")
         if key.split(".")[-1] in _POSITIVE and value < 1:
             raise ConfigError(f"config key {key!r}: must be 1 or more, got {value}")
+        if value < 0:
+            raise ConfigError(f"config key {key!r}: must be 0 or more, got {value}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

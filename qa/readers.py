@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ class ReaderChoice:
 
 @component
 class OverlapReader:
-    """Picks the sentence sharing the most (rarer) words with the question. No model, no training."""
+    """Picks the sentences sharing the most words with the question (ties: the earlier passage in
+    retrieval order). No model, no training."""
 
     def __init__(self, *, top_k: int = 5) -> None:
         self.top_k = top_k
@@ -83,6 +84,65 @@ class OverlapReader:
                 )
         answers.sort(key=lambda a: -a.score)
         return {"answers": answers[: top_k or self.top_k]}
+
+
+@component
+class SentenceSpanReader:
+    """Sentence first, then span: the word-overlap picker chooses the `sentences` best sentences of
+    the passages, and the span reader answers inside those sentences only. Offsets are mapped back
+    to the passages, so answers stay exact spans of what retrieval returned."""
+
+    def __init__(
+        self, *, model: str, top_k: int = 5, sentences: int = 2, max_seq_length: int = 192, stride: int = 64
+    ) -> None:
+        from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+        self.model, self.top_k, self.sentences = model, top_k, sentences
+        self.max_seq_length, self.stride = max_seq_length, stride
+        self.picker = OverlapReader(top_k=sentences)
+        self.spans = TransformersExtractiveReader(
+            model=model, top_k=top_k, no_answer=False, max_seq_length=max_seq_length, stride=stride
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self, model=self.model, top_k=self.top_k, sentences=self.sentences,
+            max_seq_length=self.max_seq_length, stride=self.stride,
+        )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SentenceSpanReader:
+        return default_from_dict(cls, data)
+
+    def warm_up(self) -> None:
+        self.spans.warm_up()
+
+    @component.output_types(answers=list[ExtractedAnswer])
+    def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
+        picked = self.picker.run(query=query, documents=documents)["answers"]
+        sentences = [
+            Document(content=a.data, meta={"sentence": i}) for i, a in enumerate(picked) if a.score > 0
+        ]
+        if not sentences:
+            return {"answers": []}
+        found = self.spans.run(query=query, documents=sentences, top_k=top_k or self.top_k)["answers"]
+        answers = []
+        for a in found:
+            if a.document is None or a.document_offset is None:
+                continue
+            source = picked[a.document.meta["sentence"]]
+            assert source.document_offset is not None
+            shift = source.document_offset.start
+            answers.append(
+                replace(
+                    a,
+                    document=source.document,
+                    document_offset=ExtractedAnswer.Span(
+                        a.document_offset.start + shift, a.document_offset.end + shift
+                    ),
+                )  # fmt: skip
+            )
+        return {"answers": answers}
 
 
 def _truthy(name: str) -> bool:
@@ -143,9 +203,13 @@ def choose_reader(settings: Settings) -> ReaderChoice:
     return offline_choice(settings)
 
 
-def build_reader(choice: ReaderChoice, top_k: int) -> Any:
+def build_reader(choice: ReaderChoice, top_k: int, sentences: int = 0) -> Any:
+    """The reader component; `sentences` > 0 makes an offline span reader answer inside the best
+    `sentences` word-overlap sentences only (SentenceSpanReader)."""
     if choice.model == OVERLAP:
         return OverlapReader(top_k=top_k)
+    if choice.kind == "offline" and sentences > 0:
+        return SentenceSpanReader(model=choice.model, top_k=top_k, sentences=sentences)
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
     return TransformersExtractiveReader(

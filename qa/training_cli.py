@@ -66,6 +66,13 @@ def _bar(desc: str):
     help="SQuAD file of held-out articles to fit the abstain decision on.",
 )
 @click.option("--calibrate-articles", default=None, help="Comma-separated titles of --calibrate to use.")
+@click.option(
+    "--offline-sentences",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Calibrate for reading the best N overlap sentences (the offline_sentences setting; 0: passages).",
+)
 def train_reader_command(
     data: tuple[Path, ...],
     base: str | None,
@@ -77,6 +84,7 @@ def train_reader_command(
     exclude_articles: str,
     calibrate_data: Path | None,
     calibrate_articles: str | None,
+    offline_sentences: int,
 ) -> None:
     """Train a span-extraction reader on SQuAD-format DATA files (no-answer at [CLS]).
 
@@ -107,7 +115,9 @@ def train_reader_command(
         )
         if calibrate_data is not None:
             held_out = _load((calibrate_data,), split(calibrate_articles), set())
-            calibrator, rows = calibrate(out, held_out, progress=_bar("calibrating"))
+            calibrator, rows = calibrate(
+                out, held_out, offline_sentences=offline_sentences, progress=_bar("calibrating")
+            )
             summary["answerability"] = {"threshold": calibrator.threshold, "questions": len(rows)}
         (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         click.echo(json.dumps(summary, indent=2))

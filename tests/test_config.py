@@ -27,6 +27,7 @@ def test_defaults_and_relative_paths(tmp_path):
         ("retrieval:\n  top_k: 0\n", "config key 'retrieval.top_k': must be 1 or more"),
         ("retrieval:\n  topk: 3\n", "unknown config key 'retrieval.topk'"),
         ("no_answer_threshold: 2\n", "config key 'no_answer_threshold': must be between 0 and 1"),
+        ("offline_sentences: -1\n", "config key 'offline_sentences': must be 0 or more"),
         ("splitter:\n  overlap: 3\n", "config key 'splitter.overlap'"),
         ("reader: [1\n", "is not valid YAML"),
     ],
