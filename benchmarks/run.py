@@ -51,7 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reader", default="offline", choices=["offline", "auto", "extractive"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
-    parser.add_argument("--squad-paragraphs", type=int, default=646, help="paragraphs for the build benchmark")
+    parser.add_argument(
+        "--squad-paragraphs", type=int, default=646, help="paragraphs for the build benchmark"
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -59,7 +61,10 @@ def main() -> None:
     from qa.calibration import write_corpus
     from qa.squad import load_squad
 
-    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "reader_setting": args.reader}
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "reader_setting": args.reader,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         # index build: the seed article, then a bigger corpus (SQuAD paragraphs)
@@ -67,12 +72,17 @@ def main() -> None:
         started = time.perf_counter()
         assistant = Assistant.from_config(index_dir=seeds_index, reader=args.reader)
         report = assistant.index([ROOT / "seeds"], rebuild=True)
-        results["index_seeds"] = {"seconds": round(time.perf_counter() - started, 2), "passages": report.passages}
+        results["index_seeds"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "passages": report.passages,
+        }
         if SQUAD.exists():
             corpus = tmp_path / "corpus"
             corpus.mkdir()
             seen: dict[str, None] = {}
-            questions = [q for q in load_squad(SQUAD) if not (q.context in seen or seen.setdefault(q.context))]
+            questions = [
+                q for q in load_squad(SQUAD) if not (q.context in seen or seen.setdefault(q.context))
+            ]
             write_corpus(questions[: args.squad_paragraphs], corpus)
             big = Assistant.from_config(index_dir=tmp_path / "squad-index", reader=args.reader)
             started = time.perf_counter()
@@ -102,10 +112,17 @@ def main() -> None:
             "p95": round(percentile(latencies, 0.95), 1),
             "max": round(max(latencies), 1),
         }
-        results["peak_rss_mb_in_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        results["peak_rss_mb_in_process"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        )
         cold = cold_start(seeds_index)
-        results["cold_start_s"] = {"runs": [round(t, 2) for t in cold], "median": round(statistics.median(cold), 2)}
-        results["peak_rss_mb_cli_ask"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+        results["cold_start_s"] = {
+            "runs": [round(t, 2) for t in cold],
+            "median": round(statistics.median(cold), 2),
+        }
+        results["peak_rss_mb_cli_ask"] = round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -140,7 +140,7 @@ class SentenceSpanReader:
                     document_offset=ExtractedAnswer.Span(
                         a.document_offset.start + shift, a.document_offset.end + shift
                     ),
-                )  # fmt: skip
+                )
             )
         return {"answers": answers}
 
