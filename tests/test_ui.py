@@ -253,8 +253,9 @@ def test_chat_round_trip_with_the_real_models(real_assistant):
 
     served = serve(real_assistant)
     try:
-        reply, details = Client(served.local_url, verbose=False).predict(EXAMPLE_QUESTION, api_name="/chat")
+        client = Client(served.local_url, verbose=False)
+        reply, details = client.predict("When was Meng Wanzhou detained in Canada?", api_name="/chat")
     finally:
         served.close()
-    assert EXAMPLE_ANSWER in reply
+    assert reply == "December 2019"
     assert details["reader"] == real_assistant.reader
