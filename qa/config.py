@@ -68,6 +68,8 @@ def _describe(tp: Any) -> str:
 def _coerce(key: str, value: Any, tp: Any, base: Path) -> Any:
     origin = get_origin(tp)
     if origin is Literal:
+        if value is False and "off" in get_args(tp):  # YAML reads a bare `off` as false
+            value = "off"
         if value not in get_args(tp):
             raise ConfigError(f"config key {key!r}: {value!r} is not one of {_describe(tp)}")
         return value

@@ -38,6 +38,10 @@ def test_bad_config_names_the_key_and_the_allowed_values(tmp_path, text, message
     assert message in str(err.value)
 
 
+def test_followups_off_survives_yaml_reading_it_as_false(tmp_path):
+    assert load_settings(write(tmp_path, "followups: off\n")).followups == "off"
+
+
 def test_env_var_is_the_fallback(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_CONFIG", str(write(tmp_path, "reader: extractive\n")))
     assert load_settings().reader == "extractive"
