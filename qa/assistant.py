@@ -215,8 +215,10 @@ class Assistant:
         if top_k is not None and top_k < 1:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")
         query = resolve_followup(question, history, self.settings.followups)
+        loading = time.perf_counter()
         pipe = self._get_pipeline()
         index = self._loaded_index()
+        load_ms = (time.perf_counter() - loading) * 1000
         assert self._retriever is not None
         if self._retriever.index is not index:  # loaded after the pipeline was built
             self._retriever.use(index)
@@ -236,6 +238,7 @@ class Assistant:
             started,
             retrieve_ms=float(result["retriever"].get("retrieve_ms", 0.0)),
             answers=result["reader"]["answers"],
+            load_ms=load_ms,
         )
 
     def _decide(
@@ -248,6 +251,7 @@ class Assistant:
         retrieve_ms: float,
         answers: list | None = None,
         reader_docs: list | None = None,
+        load_ms: float = 0.0,
     ) -> Answer:
         """The best span, its answer probability, and the sources; abstains below the threshold."""
         assert self._calibrator is not None and self._choice is not None and self._pipeline is not None
@@ -286,7 +290,12 @@ class Assistant:
             score=round(probability, 4),
             sources=sources,
             reader=self._choice.name,
-            timings_ms={"retrieve": round(retrieve_ms, 1), "total": round(total, 1)},
+            # total includes loading the models and index on a first question ("load")
+            timings_ms={
+                "load": round(load_ms, 1),
+                "retrieve": round(retrieve_ms, 1),
+                "total": round(total, 1),
+            },
             rewritten_question=query if query != question else None,
             signals=signals,
         )
