@@ -15,6 +15,7 @@ import click
 
 from qa.answer import Answer
 from qa.errors import BadInputError, ConfigError, QAError
+from qa.progress import terminal_bar
 
 logger = logging.getLogger("qa")
 
@@ -59,24 +60,6 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def progress_bar(desc: str) -> Callable[[int, int], None] | None:
-    """A tqdm bar on a terminal, nothing otherwise."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr)
-        bar["bar"].update(done - bar["bar"].n)
-        if done >= total:
-            bar["bar"].close()
-
-    return update
-
-
 config_option = click.option(
     "--config",
     "config",
@@ -116,7 +99,7 @@ def index_command(
     """Index .txt, .md and .pdf files or folders (default: the seeds folder)."""
     assistant = _assistant(config, index_dir)
     targets = list(paths) or [assistant.settings.seeds_dir]
-    report = assistant.index(targets, rebuild=rebuild, progress=progress_bar("embedding"))
+    report = assistant.index(targets, rebuild=rebuild, progress=terminal_bar("embedding", unit="passage"))
     outcomes = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                 "skipped": report.skipped}  # fmt: skip
     parts = [f"{len(names)} {what}" for what, names in outcomes.items() if names]

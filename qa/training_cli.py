@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from qa.errors import BadInputError
+from qa.progress import terminal_bar
 
 
 def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -> list:
@@ -25,25 +25,6 @@ def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -
     if not questions:
         raise BadInputError("no training questions left; check the files and --articles/--exclude-articles")
     return questions
-
-
-def _bar(desc: str):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    state: dict = {}
-
-    def update(step: int, total: int, loss: float | None = None) -> None:
-        if "bar" not in state:
-            state["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
-        state["bar"].update(step - state["bar"].n)
-        if loss is not None:
-            state["bar"].set_postfix(loss=f"{loss:.3f}")
-        if step >= total:
-            state["bar"].close()
-
-    return update
 
 
 @click.command("train-reader")
@@ -105,7 +86,7 @@ def train_reader_command(
         questions = _load(data, split(articles), split(exclude_articles) or set())
         examples = passage_examples(questions, seed=seed)
         click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
-        bar = _bar("training")
+        bar = terminal_bar("training")
         summary = train_reader(
             examples,
             out,
@@ -116,7 +97,7 @@ def train_reader_command(
         if calibrate_data is not None:
             held_out = _load((calibrate_data,), split(calibrate_articles), set())
             calibrator, rows = calibrate(
-                out, held_out, offline_sentences=offline_sentences, progress=_bar("calibrating")
+                out, held_out, offline_sentences=offline_sentences, progress=terminal_bar("calibrating")
             )
             summary["answerability"] = {"threshold": calibrator.threshold, "questions": len(rows)}
         (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

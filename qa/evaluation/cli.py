@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import click
 
 from qa.errors import BadInputError
+from qa.progress import terminal_bar
 
 DEFAULT_RUNS = Path("runs")
 
@@ -30,24 +30,6 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         return friendly_errors(func)(*args, **kwargs)
 
     return wrapper
-
-
-def _bar(desc: str, unit: str) -> Callable[[int, int], None] | None:
-    """A tqdm bar on a terminal, nothing otherwise."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in state:
-            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
-        state["bar"].update(done - state["bar"].n)
-        if done >= total:
-            state["bar"].close()
-
-    return update
 
 
 def default_run_dir(dataset_name: str, reader_only: bool) -> Path:
@@ -117,8 +99,8 @@ def eval_command(
         data,
         reader_only=reader_only,
         top_k=top_k,
-        progress=_bar("questions", "question"),
-        index_progress=_bar("indexing", "passage"),
+        progress=terminal_bar("questions", "question"),
+        index_progress=terminal_bar("indexing", "passage"),
     )
     folder = out or default_run_dir(data.name, reader_only)
     summary = run.to_dict()
