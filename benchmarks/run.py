@@ -72,8 +72,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from qa import Assistant
-    from qa.calibration import write_corpus
-    from qa.squad import load_squad
+    from qa.evaluation import load_dataset
+    from qa.evaluation.runner import write_corpus
 
     results: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -91,13 +91,8 @@ def main() -> None:
             "passages": report.passages,
         }
         if SQUAD.exists():
-            corpus = tmp_path / "corpus"
-            corpus.mkdir()
-            seen: dict[str, None] = {}
-            questions = [
-                q for q in load_squad(SQUAD) if not (q.context in seen or seen.setdefault(q.context))
-            ]
-            write_corpus(questions[: args.squad_paragraphs], corpus)
+            paragraphs = load_dataset(SQUAD).paragraphs[: args.squad_paragraphs]
+            corpus = write_corpus(paragraphs, tmp_path / "corpus")
             big = Assistant.from_config(index_dir=tmp_path / "squad-index", reader=args.reader)
             started = time.perf_counter()
             report = big.index([corpus], rebuild=True)

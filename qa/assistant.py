@@ -201,12 +201,13 @@ class Assistant:
 
         question = self.check_question(question)
         started = time.perf_counter()
-        self._get_pipeline()
+        reader = self._get_pipeline().get_component("reader")
         docs = [
             Document(content=text, meta={"document": document, "start": 0, "passage": i}, score=1.0)
             for i, text in enumerate(passages)
         ]
-        return self._decide(question, question, docs, started, retrieve_ms=0.0, reader_docs=docs)
+        answers = reader.run(query=question, documents=docs, top_k=len(docs) or 1)["answers"]
+        return self._decide(question, question, docs, answers, started, retrieve_ms=0.0)
 
     def ask(self, question: str, history: list[dict] | None = None, *, top_k: int | None = None) -> Answer:
         """Answer `question`; `history` is the conversation so far ([{"role", "content"}], oldest first)."""
@@ -235,9 +236,9 @@ class Assistant:
             question,
             query,
             result["retriever"]["documents"],
+            result["reader"]["answers"],
             started,
             retrieve_ms=float(result["retriever"].get("retrieve_ms", 0.0)),
-            answers=result["reader"]["answers"],
             load_ms=load_ms,
         )
 
@@ -246,20 +247,14 @@ class Assistant:
         question: str,
         query: str,
         passages: list,
+        answers: list,
         started: float,
         *,
         retrieve_ms: float,
-        answers: list | None = None,
-        reader_docs: list | None = None,
         load_ms: float = 0.0,
     ) -> Answer:
         """The best span, its answer probability, and the sources; abstains below the threshold."""
-        assert self._calibrator is not None and self._choice is not None and self._pipeline is not None
-        if answers is None:
-            reader = self._pipeline.get_component("reader")
-            answers = reader.run(query=query, documents=reader_docs or [], top_k=len(passages) or 1)[
-                "answers"
-            ]
+        assert self._calibrator is not None and self._choice is not None
         candidates = [a for a in answers if a.data and a.document is not None]
         best, probability, signals = None, 0.0, {}
         if candidates:

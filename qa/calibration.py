@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.answerability import FEATURES, Calibrator
+from qa.evaluation.datasets import Paragraph
+from qa.evaluation.runner import write_corpus
 from qa.squad import SquadQuestion, best_scores
 
 logger = logging.getLogger(__name__)
@@ -32,14 +35,17 @@ class Observation:
     answerable: bool
 
 
-def write_corpus(questions: Sequence[SquadQuestion], folder: Path) -> None:
-    """Each distinct paragraph as a .txt file, so the normal indexer builds the corpus."""
-    seen: dict[str, int] = {}
+def paragraphs_of(questions: Sequence[SquadQuestion]) -> list[Paragraph]:
+    """The distinct paragraphs the questions are about, numbered within their article."""
+    seen: set[str] = set()
+    per_title: Counter[str] = Counter()
+    paragraphs = []
     for q in questions:
         if q.context not in seen:
-            seen[q.context] = len(seen)
-            safe = "".join(c if c.isalnum() else "_" for c in q.title)[:60]
-            (folder / f"{safe}__{seen[q.context]:04d}.txt").write_text(q.context, encoding="utf-8")
+            seen.add(q.context)
+            paragraphs.append(Paragraph(q.title, per_title[q.title], q.context))
+            per_title[q.title] += 1
+    return paragraphs
 
 
 def observe(
@@ -124,9 +130,7 @@ def calibrate(
     from qa.assistant import Assistant
 
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus"
-        corpus.mkdir()
-        write_corpus(questions, corpus)
+        corpus = write_corpus(paragraphs_of(questions), Path(tmp) / "corpus")
         assistant = Assistant.from_config(
             index_dir=Path(tmp) / "index",
             reader="offline",
