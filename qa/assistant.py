@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
 from index.store import IndexSpec, PassageIndex
 from qa.answer import Answer, Source
-from qa.answerability import FEATURES, Calibrator, features
+from qa.answerability import Calibrator, signals
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
 from qa.followup import resolve_followup
@@ -180,7 +181,7 @@ class Assistant:
                     model_dir = self._choice.model if Path(self._choice.model).is_dir() else None
                     calibrator = Calibrator.load(model_dir, default if default is not None else 0.5)
                     if default is not None:
-                        calibrator = Calibrator(calibrator.weights, calibrator.bias, default)
+                        calibrator = replace(calibrator, threshold=default)
                     self._calibrator = calibrator
                     self._retriever = retriever
                     self._pipeline = pipe
@@ -256,12 +257,13 @@ class Assistant:
         """The best span, its answer probability, and the sources; abstains below the threshold."""
         assert self._calibrator is not None and self._choice is not None
         candidates = [a for a in answers if a.data and a.document is not None]
-        best, probability, signals = None, 0.0, {}
+        best, probability, seen = None, 0.0, {}
         if candidates:
             top = candidates[0]
-            x = features(top.score, top.document.meta, query, top.document.content or "")
-            best, probability = top, self._calibrator.probability(x)
-            signals = dict(zip(FEATURES, x, strict=True))
+            runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+            passage = top.document.content or ""
+            seen = signals(top.score, top.document.meta, query, passage, top.data, runner_up)
+            best, probability = top, self._calibrator.probability(seen)
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []
         span = best.document_offset if best is not None and not no_answer else None
@@ -292,5 +294,5 @@ class Assistant:
                 "total": round(total, 1),
             },
             rewritten_question=query if query != question else None,
-            signals=signals,
+            signals=seen,
         )

@@ -13,7 +13,7 @@ import logging
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -103,18 +103,25 @@ def squad_f1(
     return total / weight if weight else 0.0
 
 
-def fit(rows: Sequence[Observation], unanswerable_share: float | None = UNANSWERABLE_SHARE) -> Calibrator:
-    x = np.array([r.x for r in rows], dtype=float)
+def fit(
+    rows: Sequence[Observation],
+    unanswerable_share: float | None = UNANSWERABLE_SHARE,
+    features: Sequence[str] = FEATURES,
+) -> Calibrator:
+    """Logistic weights of the named `features` (a subset of FEATURES, the columns of `rows`), and
+    the threshold that maximises SQuAD 2.0 F1 at the given share of unanswerable questions."""
+    columns = [FEATURES.index(name) for name in features]
+    x = np.array([[r.x[c] for c in columns] for r in rows], dtype=float)
     y = np.array([1.0 if r.f1 > 0.5 else 0.0 for r in rows])
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     w, b = _logistic((x - mean) / std, y)
     weights = w / std  # undo the standardisation so the calibrator works on raw features
     bias = b - float((w * mean / std).sum())
-    calibrator = Calibrator(tuple(float(v) for v in weights), bias, 0.5)
-    probs = np.array([calibrator.probability(list(r.x)) for r in rows])
+    calibrator = Calibrator(tuple(float(v) for v in weights), bias, 0.5, tuple(features))
+    probs = np.array([calibrator.probability(dict(zip(FEATURES, r.x, strict=True))) for r in rows])
     grid = np.linspace(0.05, 0.95, 91)
     best = max(grid, key=lambda t: squad_f1(probs, rows, t, unanswerable_share))
-    return Calibrator(calibrator.weights, calibrator.bias, float(round(best, 3)))
+    return replace(calibrator, threshold=float(round(best, 3)))
 
 
 def calibrate(

@@ -53,13 +53,15 @@ def _overlap(a: str, b: str) -> int:
 
 
 def passage_examples(
-    questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5
+    questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5, all_answers: bool = False
 ) -> list[SquadQuestion]:
     """Recast paragraph-level questions onto the short passages the index serves to the reader.
 
     An answerable question keeps the passage holding its answer, and with probability `negatives`
     adds the closest passage (by shared words) that does not hold it, as a no-answer example; an
     unanswerable question gets its closest passage. So the reader learns on what retrieval hands it.
+    `all_answers` adds one example per other distinct gold answer in that passage (SQuAD's
+    evaluation files have several annotators' answers per question).
     """
     from index.splitting import build_passages
 
@@ -76,9 +78,12 @@ def passage_examples(
             holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e]
             if holding:
                 s, e = holding[0]
-                out.append(
-                    SquadQuestion(q.id, q.question, [q.answers[0]], [a_start - s], q.context[s:e], q.title)
-                )
+                golds = list(dict.fromkeys(zip(q.answers, q.answer_starts, strict=True)))
+                for k, (text, start) in enumerate(golds if all_answers else golds[:1]):
+                    if s <= start and start + len(text) <= e:
+                        qid = q.id if k == 0 else f"{q.id}/{k}"
+                        passage = q.context[s:e]
+                        out.append(SquadQuestion(qid, q.question, [text], [start - s], passage, q.title))
             if rng.random() >= negatives:
                 continue
         others = [sp for sp in spans if sp not in holding]

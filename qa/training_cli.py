@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
 
 from qa.errors import BadInputError
 from qa.progress import terminal_bar
+
+SYNTHETIC_LENGTH = 128  # a cloze question is asked on one or two sentences
 
 
 def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -> list:
@@ -27,6 +30,21 @@ def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -
     return questions
 
 
+def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
+    """(title, text) pairs to make synthetic questions from: a SQuAD file's paragraphs, a document's text."""
+    from index.reading import read_documents
+    from qa.synthetic import contexts_of
+
+    texts: list[tuple[str, str]] = []
+    documents = [p for p in paths if p.suffix.lower() != ".json"]
+    for path in paths:
+        if path.suffix.lower() == ".json":
+            texts += contexts_of(_load((path,), None, set()))
+    if documents:
+        texts += [(d.name, d.text) for d in read_documents(documents)[0]]
+    return texts
+
+
 @click.command("train-reader")
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -39,6 +57,21 @@ def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--articles", default=None, help="Comma-separated article titles to train on (default: all).")
 @click.option("--exclude-articles", default="", help="Comma-separated article titles to leave out.")
+@click.option(
+    "--synthetic",
+    "synthetic",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Pre-train on cloze questions made from these texts first: SQuAD JSON files (their paragraphs) "
+    "or .txt/.md/.pdf documents and folders. Repeatable.",
+)
+@click.option("--synthetic-epochs", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option(
+    "--all-answers/--first-answer",
+    default=True,
+    show_default=True,
+    help="Train on every distinct gold answer of a question, or on the first one only.",
+)
 @click.option(
     "--calibrate",
     "calibrate_data",
@@ -63,6 +96,9 @@ def train_reader_command(
     seed: int,
     articles: str | None,
     exclude_articles: str,
+    synthetic: tuple[Path, ...],
+    synthetic_epochs: float,
+    all_answers: bool,
     calibrate_data: Path | None,
     calibrate_articles: str | None,
     offline_sentences: int,
@@ -78,22 +114,39 @@ def train_reader_command(
     @friendly_errors
     def run() -> None:
         from qa.calibration import calibrate
+        from qa.synthetic import synthetic_questions
         from qa.training import TrainSettings, passage_examples, train_reader
 
         def split(names: str | None) -> set[str] | None:
             return {n.strip() for n in names.split(",") if n.strip()} if names else None
 
         questions = _load(data, split(articles), split(exclude_articles) or set())
-        examples = passage_examples(questions, seed=seed)
-        click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
-        bar = terminal_bar("training")
-        summary = train_reader(
-            examples,
-            out,
-            base_model=base,
-            settings=TrainSettings(epochs=epochs, max_length=max_length, seed=seed),
-            on_step=bar,
-        )
+        examples = passage_examples(questions, seed=seed, all_answers=all_answers)
+        start_from = base
+        with tempfile.TemporaryDirectory(prefix="qa-synthetic-") as pretrained:
+            pretraining = None
+            if synthetic:
+                cloze = synthetic_questions(_texts(synthetic), seed=seed)
+                click.echo(f"pre-training on {len(cloze)} synthetic cloze questions", err=True)
+                pretraining = train_reader(
+                    cloze,
+                    pretrained,
+                    base_model=start_from,
+                    settings=TrainSettings(epochs=synthetic_epochs, max_length=SYNTHETIC_LENGTH, seed=seed),
+                    on_step=terminal_bar("pre-training"),
+                )
+                start_from = pretrained
+            click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
+            summary = train_reader(
+                examples,
+                out,
+                base_model=start_from,
+                settings=TrainSettings(epochs=epochs, max_length=max_length, seed=seed),
+                on_step=terminal_bar("training"),
+            )
+        if pretraining is not None:
+            summary["synthetic_pretraining"] = pretraining
+            summary["base_model"] = pretraining["base_model"]  # not the deleted temporary folder
         if calibrate_data is not None:
             held_out = _load((calibrate_data,), split(calibrate_articles), set())
             calibrator, rows = calibrate(

@@ -108,3 +108,25 @@ def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
     result = CliRunner().invoke(qa, ["train-reader", str(bad), "--out", str(out)])
     assert result.exit_code == 2
     assert "not a SQuAD-format JSON file" in result.stderr
+
+
+def test_cli_pretrains_on_cloze_questions_from_documents_first(tmp_path, tiny_base):
+    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": "a", "question": "Where was the treaty signed?", "is_impossible": False,
+         "answers": [{"text": "Vienna", "answer_start": CONTEXT.index("Vienna")}]}]}]}]}  # fmt: skip
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    doc = tmp_path / "notes.txt"
+    doc.write_text(CONTEXT, encoding="utf-8")
+    out = tmp_path / "model"
+    common = ["train-reader", str(path), "--base", tiny_base, "--out", str(out), "--max-length", "64"]
+    result = CliRunner().invoke(qa, [*common, "--epochs", "1", "--synthetic", str(doc)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert summary["synthetic_pretraining"]["questions"] >= 2
+    assert summary["base_model"] == tiny_base
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(qa, [*common, "--synthetic", str(empty)])
+    assert result.exit_code == 2
+    assert "no readable" in result.stderr
