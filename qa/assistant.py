@@ -172,7 +172,15 @@ class Assistant:
                     pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
                     pipe.add_component("retriever", retriever)
                     pipe.add_component(
-                        "reader", build_reader(self._choice, top_k, self.settings.offline_sentences)
+                        "reader",
+                        build_reader(
+                            self._choice,
+                            top_k,
+                            self.settings.offline_sentences,
+                            self.settings.embedding_model,
+                            self.settings.sentence_dense_weight,
+                            self.settings.sentence_passage_weight,
+                        ),
                     )
                     pipe.connect("embedder.embedding", "retriever.query_embedding")
                     pipe.connect("retriever.documents", "reader.documents")

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,24 +129,27 @@ def calibrate(
     model_dir: str | Path,
     questions: Sequence[SquadQuestion],
     *,
-    embedding_model: str = "bundled",
-    offline_sentences: int = 0,
+    config: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **overrides: Any,
 ) -> tuple[Calibrator, list[Observation]]:
-    """Index the questions' paragraphs, answer them with the reader in `model_dir`, fit the
+    """Index the questions' paragraphs, answer them with the reader in `model_dir` under the
+    settings of `config` (as `Assistant.from_config` finds them; `overrides` win), fit the
     answerability model, and save it beside the reader."""
     from qa.assistant import Assistant
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_corpus(paragraphs_of(questions), Path(tmp) / "corpus")
         assistant = Assistant.from_config(
+            config,
             index_dir=Path(tmp) / "index",
-            reader="offline",
-            offline_model=str(model_dir),
-            offline_sentences=offline_sentences,
-            embedding_model=embedding_model,
-            followups="off",
-            no_answer_threshold=0.0,
+            **{
+                **overrides,
+                "reader": "offline",
+                "offline_model": str(model_dir),
+                "followups": "off",
+                "no_answer_threshold": 0.0,
+            },
         )
         assistant.index([corpus], rebuild=True)
         rows = observe(assistant, questions, progress)

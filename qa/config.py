@@ -40,6 +40,9 @@ class Settings:
     extractive_model: str = "deepset/roberta-base-squad2"
     offline_model: str = "bundled"
     offline_sentences: int = 0  # > 0: the offline span reader reads only the best N overlap sentences
+    # sentences are ranked by shared words + this weight x cosine similarity to the question
+    sentence_dense_weight: float = 0.0
+    sentence_passage_weight: float = 0.0  # ... plus this weight x the cosine similarity of its passage
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     index_dir: Path = Path(".qa-index")

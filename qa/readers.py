@@ -93,13 +93,29 @@ class SentenceSpanReader:
     to the passages, so answers stay exact spans of what retrieval returned."""
 
     def __init__(
-        self, *, model: str, top_k: int = 5, sentences: int = 2, max_seq_length: int = 192, stride: int = 64
+        self,
+        *,
+        model: str,
+        top_k: int = 5,
+        sentences: int = 2,
+        max_seq_length: int = 192,
+        stride: int = 64,
+        embedding_model: str | None = None,
+        dense_weight: float = 0.0,
+        passage_weight: float = 0.0,
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
         self.model, self.top_k, self.sentences = model, top_k, sentences
         self.max_seq_length, self.stride = max_seq_length, stride
-        self.picker = OverlapReader(top_k=sentences)
+        self.embedding_model, self.dense_weight = embedding_model, dense_weight
+        self.passage_weight = passage_weight
+        self.picker = OverlapReader(top_k=10_000)
+        self.embedder: Any = None
+        if embedding_model and dense_weight > 0:
+            from index.embedding import document_embedder
+
+            self.embedder = document_embedder(embedding_model)
         self.spans = TransformersExtractiveReader(
             model=model, top_k=top_k, no_answer=False, max_seq_length=max_seq_length, stride=stride
         )
@@ -108,6 +124,8 @@ class SentenceSpanReader:
         return default_to_dict(
             self, model=self.model, top_k=self.top_k, sentences=self.sentences,
             max_seq_length=self.max_seq_length, stride=self.stride,
+            embedding_model=self.embedding_model, dense_weight=self.dense_weight,
+            passage_weight=self.passage_weight,
         )  # fmt: skip
 
     @classmethod
@@ -116,13 +134,37 @@ class SentenceSpanReader:
 
     def warm_up(self) -> None:
         self.spans.warm_up()
+        if self.embedder is not None:
+            self.embedder.warm_up()
+
+    def _pick(self, query: str, documents: list[Document]) -> list[ExtractedAnswer]:
+        """The best `sentences` sentences: shared words, plus `dense_weight` times the cosine
+        similarity to the question when an embedding model is set (paraphrases share few words)."""
+        picked = self.picker.run(query=query, documents=documents)["answers"]
+        if self.embedder is None:
+            picked = [a for a in picked if a.score > 0]
+        elif picked:
+            texts = [Document(content=query)] + [Document(content=a.data) for a in picked]
+            vectors = [d.embedding for d in self.embedder.run(documents=texts)["documents"]]
+            q = vectors[0]
+            picked = [
+                replace(a, score=a.score + self.dense_weight * sum(x * y for x, y in zip(q, v, strict=True)))
+                for a, v in zip(picked, vectors[1:], strict=True)
+            ]
+        if self.passage_weight:
+            weight = self.passage_weight
+            picked = [
+                replace(a, score=a.score + weight * float(a.document.meta.get("dense_score", 0.0)))
+                for a in picked
+                if a.document is not None
+            ]
+        picked.sort(key=lambda a: -a.score)
+        return picked[: self.sentences]
 
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
-        picked = self.picker.run(query=query, documents=documents)["answers"]
-        sentences = [
-            Document(content=a.data, meta={"sentence": i}) for i, a in enumerate(picked) if a.score > 0
-        ]
+        picked = self._pick(query, documents)
+        sentences = [Document(content=a.data, meta={"sentence": i}) for i, a in enumerate(picked)]
         if not sentences:
             return {"answers": []}
         found = self.spans.run(query=query, documents=sentences, top_k=top_k or self.top_k)["answers"]
@@ -203,13 +245,27 @@ def choose_reader(settings: Settings) -> ReaderChoice:
     return offline_choice(settings)
 
 
-def build_reader(choice: ReaderChoice, top_k: int, sentences: int = 0) -> Any:
+def build_reader(
+    choice: ReaderChoice,
+    top_k: int,
+    sentences: int = 0,
+    embedding_model: str | None = None,
+    dense_weight: float = 0.0,
+    passage_weight: float = 0.0,
+) -> Any:
     """The reader component; `sentences` > 0 makes an offline span reader answer inside the best
     `sentences` word-overlap sentences only (SentenceSpanReader)."""
     if choice.model == OVERLAP:
         return OverlapReader(top_k=top_k)
     if choice.kind == "offline" and sentences > 0:
-        return SentenceSpanReader(model=choice.model, top_k=top_k, sentences=sentences)
+        return SentenceSpanReader(
+            model=choice.model,
+            top_k=top_k,
+            sentences=sentences,
+            embedding_model=embedding_model,
+            dense_weight=dense_weight,
+            passage_weight=passage_weight,
+        )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
     return TransformersExtractiveReader(

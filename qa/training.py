@@ -95,7 +95,16 @@ def passage_examples(
 
 
 def featurize(tokenizer, questions: Sequence[SquadQuestion], max_length: int, stride: int) -> list[dict]:
-    """Tokenised windows with start/end token labels; 0 ([CLS]) where the window holds no answer."""
+    """Tokenised windows with start/end token labels; 0 ([CLS]) where the window holds no answer.
+
+    Questions over a third of `max_length` tokens are left out, so every window has room for the
+    passage and its stride.
+    """
+    lengths = tokenizer([q.question.strip() for q in questions], add_special_tokens=False)["input_ids"]
+    kept = [q for q, ids in zip(questions, lengths, strict=True) if len(ids) <= max_length // 3]
+    if len(kept) < len(questions):
+        logger.info("left out %d questions over %d tokens", len(questions) - len(kept), max_length // 3)
+    questions = kept
     enc = tokenizer(
         [q.question.strip() for q in questions],
         [q.context for q in questions],

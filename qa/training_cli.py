@@ -81,11 +81,18 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
 )
 @click.option("--calibrate-articles", default=None, help="Comma-separated titles of --calibrate to use.")
 @click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="QA_CONFIG",
+    default=None,
+    help="Calibrate with the retrieval and reading settings of this config (default: config/default.yaml).",
+)
+@click.option(
     "--offline-sentences",
     type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="Calibrate for reading the best N overlap sentences (the offline_sentences setting; 0: passages).",
+    default=None,
+    help="Calibrate for reading the best N sentences (overrides the config; 0: whole passages).",
 )
 def train_reader_command(
     data: tuple[Path, ...],
@@ -101,7 +108,8 @@ def train_reader_command(
     all_answers: bool,
     calibrate_data: Path | None,
     calibrate_articles: str | None,
-    offline_sentences: int,
+    config: Path | None,
+    offline_sentences: int | None,
 ) -> None:
     """Train a span-extraction reader on SQuAD-format DATA files (no-answer at [CLS]).
 
@@ -149,8 +157,9 @@ def train_reader_command(
             summary["base_model"] = pretraining["base_model"]  # not the deleted temporary folder
         if calibrate_data is not None:
             held_out = _load((calibrate_data,), split(calibrate_articles), set())
+            overrides = {} if offline_sentences is None else {"offline_sentences": offline_sentences}
             calibrator, rows = calibrate(
-                out, held_out, offline_sentences=offline_sentences, progress=terminal_bar("calibrating")
+                out, held_out, config=config, progress=terminal_bar("calibrating"), **overrides
             )
             summary["answerability"] = {"threshold": calibrator.threshold, "questions": len(rows)}
         (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

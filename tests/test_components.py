@@ -5,14 +5,15 @@ from haystack import Document, Pipeline
 
 from index.embedding import HashDocumentEmbedder, HashTextEmbedder, hash_vector
 from index.store import IndexSpec, PassageIndex
-from qa.readers import OverlapReader
+from qa.readers import OverlapReader, SentenceSpanReader
 from qa.retrieval import HybridRetriever
 
 
 @pytest.mark.parametrize(
     "component",
     [HybridRetriever(top_k=3, candidates=7), OverlapReader(top_k=2), HashTextEmbedder(dim=16),
-     HashDocumentEmbedder(dim=16)],
+     HashDocumentEmbedder(dim=16),
+     SentenceSpanReader(model="some/model", sentences=1, embedding_model="hash", dense_weight=0.5)],
 )  # fmt: skip
 def test_to_dict_round_trip(component):
     data = component.to_dict()
@@ -52,3 +53,15 @@ def test_overlap_reader_returns_exact_sentence_spans():
     best = answers[0]
     assert best.data == "The treaty was signed in Vienna."
     assert doc.content[best.document_offset.start : best.document_offset.end] == best.data
+
+
+def test_sentence_picker_breaks_a_word_tie_by_how_close_each_passage_is_to_the_question():
+    first = Document(content="Sanctions on China were discussed. It rained.", meta={"dense_score": 0.2})
+    second = Document(content="China put sanctions on ten people.", meta={"dense_score": 0.6})
+    question = "Who did China put sanctions on?"
+    by_words = SentenceSpanReader(model="unused", sentences=1)
+    assert by_words._pick(question, [first, second])[0].data == "China put sanctions on ten people."
+    tied = "Who got sanctions from China?"  # two shared words each: retrieval order decides
+    assert by_words._pick(tied, [first, second])[0].document is first
+    with_passages = SentenceSpanReader(model="unused", sentences=1, passage_weight=1.0)
+    assert with_passages._pick(tied, [first, second])[0].document is second

@@ -77,3 +77,25 @@ def test_offline_model_must_exist(tmp_path):
     config = hash_config(tmp_path, reader="offline", offline_model=str(tmp_path / "nope"))
     with pytest.raises(ConfigError, match="offline_model"):
         _ = Assistant.from_config(config).reader
+
+
+@pytest.mark.slow
+def test_the_sentence_picker_finds_a_paraphrase_by_meaning_when_words_tie():
+    """Both sentences share one word with the question; only the meaning says which one answers."""
+    from haystack import Document
+
+    from qa.readers import BUNDLED_READER, SentenceSpanReader
+
+    passage = "The mayor opened the bridge on Friday. The bridge cost 40 million euros to build."
+    question = "How expensive was the bridge?"
+    docs = [Document(content=passage)]
+    by_words = SentenceSpanReader(model=str(BUNDLED_READER), sentences=1)
+    by_meaning = SentenceSpanReader(
+        model=str(BUNDLED_READER), sentences=1, embedding_model="bundled", dense_weight=1.0
+    )
+    assert "40 million" not in by_words._pick(question, docs)[0].data
+    assert "40 million" in by_meaning._pick(question, docs)[0].data
+    by_meaning.warm_up()
+    answer = by_meaning.run(query=question, documents=docs, top_k=1)["answers"][0]
+    assert answer.data.startswith("40 million")
+    assert passage[answer.document_offset.start : answer.document_offset.end] == answer.data

@@ -130,3 +130,17 @@ def test_cli_pretrains_on_cloze_questions_from_documents_first(tmp_path, tiny_ba
     result = CliRunner().invoke(qa, [*common, "--synthetic", str(empty)])
     assert result.exit_code == 2
     assert "no readable" in result.stderr
+
+
+def test_questions_too_long_for_the_window_are_left_out_instead_of_failing():
+    from transformers import AutoTokenizer
+
+    from index.embedding import bundled_model_path
+    from qa.training import featurize
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    short, _, _ = questions()
+    long = SquadQuestion("long", "Where " + "exactly " * 30 + "was it signed?", [], [], CONTEXT, "T")
+    features = featurize(tokenizer, [long, short], max_length=64, stride=96)
+    assert len(features) >= 1
+    assert all(f["input_ids"][1 : 1 + 5] == tokenizer(short.question)["input_ids"][1:6] for f in features)
