@@ -1,9 +1,8 @@
 """Whether to answer or abstain: a calibrated probability that the best span is right.
 
 A span reader's own null score barely separates answerable from unanswerable questions on little
-training data, so the decision uses its own signals: a logistic model over the reader's span score,
-the retrieval evidence (how close the best passages are to the question) and the form of the span
-(does it fit the question's wh-word, does it merely repeat the question). Its weights live beside a
+training data, so the decision uses its own signals: a logistic model over the reader's span score
+and the retrieval evidence (how close the best passages are to the question). Its weights live beside a
 trained reader as `answerability.json` with the names of the signals they weigh, fitted on
 validation articles only (`qa train-reader --calibrate`). Without that file the span score is the
 probability.
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,62 +19,19 @@ from index.keyword import tokenize
 from qa.errors import ConfigError
 
 FILE = "answerability.json"
-FEATURES = (
-    "span_score",
-    "dense_score",
-    "top_dense_score",
-    "bm25_score",
-    "overlap",
-    "runner_up_gap",
-    "type_fit",
-    "span_in_question",
-    "span_words",
-)
-
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion"
-)
-_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
-_QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-_TIME = re.compile(
-    rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)?|{_MONTHS}|century|centuries|year|years|decade|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|week|ago|since|until|"
-    r"morning|evening|night|spring|summer|autumn|fall|winter)\b",
-    re.IGNORECASE,
-)
+FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap")
 
 
-def type_fit(question: str, span: str) -> float:
-    """1 when the span has the form the question asks for (a time for "when", a quantity for "how
-    many/much", a name for "who"), 0 when it does not, 0.5 when the question does not say."""
-    q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|old|far|big|large)\b", q):
-        return float(bool(_QUANTITY.search(span)))
-    if re.search(r"\b(?:when|what year|which year|what date|what day)\b", q):
-        return float(bool(_TIME.search(span)))
-    if re.search(r"\bwho(?:m)?\b", q):
-        return float(any(w[:1].isupper() for w in span.split()) or bool(_QUANTITY.search(span)))
-    return 0.5
-
-
-def signals(
-    span_score: float, meta: dict, question: str, passage: str, span: str = "", runner_up: float = 0.0
-) -> dict[str, float]:
+def signals(span_score: float, meta: dict, question: str, passage: str) -> dict[str, float]:
     """What the decision weighs, by name (see FEATURES)."""
     q = set(tokenize(question))
     overlap = len(q & set(tokenize(passage))) / len(q) if q else 0.0
-    span_terms = tokenize(span)
-    repeated = sum(t in q for t in span_terms) / len(span_terms) if span_terms else 0.0
     return {
         "span_score": span_score,
         "dense_score": float(meta.get("dense_score", 0.0)),
         "top_dense_score": float(meta.get("top_dense_score", 0.0)),
         "bm25_score": math.log1p(float(meta.get("bm25_score", 0.0))),
         "overlap": overlap,
-        "runner_up_gap": span_score - runner_up,
-        "type_fit": type_fit(question, span),
-        "span_in_question": repeated,
-        "span_words": math.log1p(len(span.split())),
     }
 
 

@@ -268,9 +268,7 @@ class Assistant:
         best, probability, seen = None, 0.0, {}
         if candidates:
             top = candidates[0]
-            runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-            passage = top.document.content or ""
-            seen = signals(top.score, top.document.meta, query, passage, top.data, runner_up)
+            seen = signals(top.score, top.document.meta, query, top.document.content or "")
             best, probability = top, self._calibrator.probability(seen)
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []

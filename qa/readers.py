@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 BUNDLED_READER = Path(__file__).resolve().parent / "models" / "reader"
 OVERLAP = "overlap"
+CACHE_SIZE = 20_000  # sentence embeddings kept by SentenceSpanReader (about 30 MB)
 MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences; the bundled reader was trained on 192
 
 
@@ -86,11 +88,17 @@ class OverlapReader:
         return {"answers": answers[: top_k or self.top_k]}
 
 
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
 @component
 class SentenceSpanReader:
-    """Sentence first, then span: the word-overlap picker chooses the `sentences` best sentences of
-    the passages, and the span reader answers inside those sentences only. Offsets are mapped back
-    to the passages, so answers stay exact spans of what retrieval returned."""
+    """Sentence first, then span: the `sentences` best sentences of the passages are picked (share of
+    the question's words, plus `dense_weight` x cosine similarity to the question with
+    `embedding_model`, plus `passage_weight` x the passage's retrieval similarity), and the span
+    reader answers inside those sentences only. Offsets are mapped back to the passages, so answers
+    stay exact spans of what retrieval returned."""
 
     def __init__(
         self,
@@ -112,6 +120,7 @@ class SentenceSpanReader:
         self.passage_weight = passage_weight
         self.picker = OverlapReader(top_k=10_000)
         self.embedder: Any = None
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
         if embedding_model and dense_weight > 0:
             from index.embedding import document_embedder
 
@@ -137,6 +146,22 @@ class SentenceSpanReader:
         if self.embedder is not None:
             self.embedder.warm_up()
 
+    def _embed(self, texts: list[str]) -> dict[str, list[float]]:
+        """Embeddings of `texts`; sentences recur across overlapping passages and questions, so the
+        last CACHE_SIZE are kept."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            docs = self.embedder.run(documents=[Document(content=t) for t in missing])["documents"]
+            for text, doc in zip(missing, docs, strict=True):
+                self._cache[text] = doc.embedding
+        found = {}
+        for text in texts:
+            self._cache.move_to_end(text)
+            found[text] = self._cache[text]
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return found
+
     def _pick(self, query: str, documents: list[Document]) -> list[ExtractedAnswer]:
         """The best `sentences` sentences: shared words, plus `dense_weight` times the cosine
         similarity to the question when an embedding model is set (paraphrases share few words)."""
@@ -144,13 +169,9 @@ class SentenceSpanReader:
         if self.embedder is None:
             picked = [a for a in picked if a.score > 0]
         elif picked:
-            texts = [Document(content=query)] + [Document(content=a.data) for a in picked]
-            vectors = [d.embedding for d in self.embedder.run(documents=texts)["documents"]]
-            q = vectors[0]
-            picked = [
-                replace(a, score=a.score + self.dense_weight * sum(x * y for x, y in zip(q, v, strict=True)))
-                for a, v in zip(picked, vectors[1:], strict=True)
-            ]
+            vectors = self._embed([query] + [a.data for a in picked])
+            q, weight = vectors[query], self.dense_weight
+            picked = [replace(a, score=a.score + weight * _dot(q, vectors[a.data])) for a in picked]
         if self.passage_weight:
             weight = self.passage_weight
             picked = [
