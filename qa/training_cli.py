@@ -155,6 +155,8 @@ def train_reader_command(
         if pretraining is not None:
             summary["synthetic_pretraining"] = pretraining
             summary["base_model"] = pretraining["base_model"]  # not the deleted temporary folder
+        record = out / "training.json"
+        record.write_text(json.dumps(summary, indent=2), encoding="utf-8")  # kept if calibrating fails
         if calibrate_data is not None:
             held_out = _load((calibrate_data,), split(calibrate_articles), set())
             overrides = {} if offline_sentences is None else {"offline_sentences": offline_sentences}
@@ -162,7 +164,7 @@ def train_reader_command(
                 out, held_out, config=config, progress=terminal_bar("calibrating"), **overrides
             )
             summary["answerability"] = {"threshold": calibrator.threshold, "questions": len(rows)}
-        (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            record.write_text(json.dumps(summary, indent=2), encoding="utf-8")
         click.echo(json.dumps(summary, indent=2))
 
     run()
