@@ -54,7 +54,7 @@ class Calibrator:
         if path is None or not path.is_file():
             return cls(threshold=default_threshold)
         data = json.loads(path.read_text(encoding="utf-8"))
-        names = tuple(data.get("features", FEATURES[:5]))
+        names = tuple(data.get("features", FEATURES))
         unknown = sorted(set(names) - set(FEATURES))
         if unknown:
             raise ConfigError(

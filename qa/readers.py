@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import ExtractedAnswer
 
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 BUNDLED_READER = Path(__file__).resolve().parent / "models" / "reader"
 OVERLAP = "overlap"
-CACHE_SIZE = 20_000  # sentence embeddings kept by SentenceSpanReader (about 30 MB)
+CACHE_SIZE = 20_000  # sentence embeddings kept by SentenceSpanReader (float32: 30 MB at 384 dimensions)
 MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences; the bundled reader was trained on 192
 
 
@@ -88,10 +90,6 @@ class OverlapReader:
         return {"answers": answers[: top_k or self.top_k]}
 
 
-def _dot(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
-
-
 @component
 class SentenceSpanReader:
     """Sentence first, then span: the `sentences` best sentences of the passages are picked (share of
@@ -120,7 +118,8 @@ class SentenceSpanReader:
         self.passage_weight = passage_weight
         self.picker = OverlapReader(top_k=10_000)
         self.embedder: Any = None
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         if embedding_model and dense_weight > 0:
             from index.embedding import document_embedder
 
@@ -146,20 +145,22 @@ class SentenceSpanReader:
         if self.embedder is not None:
             self.embedder.warm_up()
 
-    def _embed(self, texts: list[str]) -> dict[str, list[float]]:
+    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of `texts`; sentences recur across overlapping passages and questions, so the
-        last CACHE_SIZE are kept."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        last CACHE_SIZE are kept (questions may run in several threads at once)."""
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             docs = self.embedder.run(documents=[Document(content=t) for t in missing])["documents"]
             for text, doc in zip(missing, docs, strict=True):
-                self._cache[text] = doc.embedding
-        found = {}
-        for text in texts:
-            self._cache.move_to_end(text)
-            found[text] = self._cache[text]
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+                found[text] = np.asarray(doc.embedding, dtype=np.float32)
+        with self._cache_lock:
+            for text, vector in found.items():
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return found
 
     def _pick(self, query: str, documents: list[Document]) -> list[ExtractedAnswer]:
@@ -171,7 +172,7 @@ class SentenceSpanReader:
         elif picked:
             vectors = self._embed([query] + [a.data for a in picked])
             q, weight = vectors[query], self.dense_weight
-            picked = [replace(a, score=a.score + weight * _dot(q, vectors[a.data])) for a in picked]
+            picked = [replace(a, score=a.score + weight * float(q @ vectors[a.data])) for a in picked]
         if self.passage_weight:
             weight = self.passage_weight
             picked = [

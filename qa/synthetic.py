@@ -26,47 +26,13 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?:\$\s?)?\d+(?:[,.]\d+)*%?(?:\s+(?:percent|per cent|million|billion|thousand|hundred))?"
     r"(?:\s+([a-z][a-z-]+))?"
 )
-_NOT_NOUNS = {
-    "a",
-    "an",
-    "the",
-    "and",
-    "or",
-    "of",
-    "in",
-    "on",
-    "at",
-    "to",
-    "into",
-    "by",
-    "for",
-    "from",
-    "with",
-    "as",
-    "is",
-    "was",
-    "were",
-    "are",
-    "be",
-    "been",
-    "that",
-    "which",
-    "who",
-    "than",
-    "compared",
-    "after",
-    "before",
-    "but",
-    "per",
-    "when",
-    "while",
-    "where",
-    "it",
-    "its",
-    "their",
-    "his",
-    "her",
+# fmt: off
+_NOT_NOUNS = {  # words after a number that are not what it counts
+    "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "into", "by", "for", "from", "with",
+    "as", "is", "was", "were", "are", "be", "been", "that", "which", "who", "than", "compared", "after",
+    "before", "but", "per", "when", "while", "where", "it", "its", "their", "his", "her",
 }
+# fmt: on
 _CAPS = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|de|du|von|van)\s+)?[A-Z][\w'’-]*)*")
 _PLACE_WORDS = re.compile(
     r"\b(?:University|River|War|Company|Empire|Church|Kingdom|Republic|Party|Act|Council|Museum|Street|"
@@ -120,7 +86,7 @@ def _noisy(words: list[str], rng: random.Random, drop: float = 0.1, swap: float 
 
 
 def cloze_question(sentence: str, start: int, end: int, wh: str, rng: random.Random, window: int = 9) -> str:
-    """The words around the answer (at most `window` each side, within the clause), noised, led by `wh`."""
+    """The words around the answer (at most `window` each side), noised, led by `wh`."""
     left = _WORD.findall(sentence[:start])[-window:]
     right = _WORD.findall(sentence[end:])[:window]
     words = _noisy([w.strip(',;:“”"()') for w in left + right], rng)
@@ -137,8 +103,8 @@ def synthetic_questions(
     limit: int | None = None,
 ) -> list[SquadQuestion]:
     """Cloze questions over (title, context) pairs. Each is asked on its own sentence, sometimes with
-    the next one; with probability `negatives` it is also asked on a neighbouring sentence that does
-    not hold the answer, as a no-answer example."""
+    the next one; with probability `negatives` it is also asked on another sentence of the same text
+    that does not hold the answer, as a no-answer example."""
     rng = random.Random(seed)
     out: list[SquadQuestion] = []
     for title, context in contexts:
