@@ -35,11 +35,9 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
     from index.reading import read_documents
     from qa.synthetic import contexts_of
 
-    texts: list[tuple[str, str]] = []
-    documents = [p for p in paths if p.suffix.lower() != ".json"]
-    for path in paths:
-        if path.suffix.lower() == ".json":
-            texts += contexts_of(_load((path,), None, set()))
+    squad = tuple(p for p in paths if p.suffix.lower() == ".json")
+    documents = [p for p in paths if p not in squad]
+    texts = contexts_of(_load(squad, None, set())) if squad else []
     if documents:
         texts += [(d.name, d.text) for d in read_documents(documents)[0]]
     return texts
