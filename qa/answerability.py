@@ -19,11 +19,15 @@ from index.keyword import tokenize
 from qa.errors import ConfigError
 
 FILE = "answerability.json"
-FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap")
+FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap", "sentence_score")
+UNNAMED = FEATURES[:5]  # what a file without "features" (written before they were named) weighs
 
 
-def signals(span_score: float, meta: dict, question: str, passage: str) -> dict[str, float]:
-    """What the decision weighs, by name (see FEATURES)."""
+def signals(
+    span_score: float, meta: dict, question: str, passage: str, sentence_score: float = 0.0
+) -> dict[str, float]:
+    """What the decision weighs, by name (see FEATURES); `sentence_score` is the rank of the
+    sentence the answer came from, when the reader picks sentences."""
     q = set(tokenize(question))
     overlap = len(q & set(tokenize(passage))) / len(q) if q else 0.0
     return {
@@ -32,6 +36,7 @@ def signals(span_score: float, meta: dict, question: str, passage: str) -> dict[
         "top_dense_score": float(meta.get("top_dense_score", 0.0)),
         "bm25_score": math.log1p(float(meta.get("bm25_score", 0.0))),
         "overlap": overlap,
+        "sentence_score": sentence_score,
     }
 
 
@@ -54,7 +59,7 @@ class Calibrator:
         if path is None or not path.is_file():
             return cls(threshold=default_threshold)
         data = json.loads(path.read_text(encoding="utf-8"))
-        names = tuple(data.get("features", FEATURES))
+        names = tuple(data.get("features", UNNAMED))
         unknown = sorted(set(names) - set(FEATURES))
         if unknown:
             raise ConfigError(

@@ -171,17 +171,7 @@ class Assistant:
                     pipe = Pipeline()
                     pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
                     pipe.add_component("retriever", retriever)
-                    pipe.add_component(
-                        "reader",
-                        build_reader(
-                            self._choice,
-                            top_k,
-                            self.settings.offline_sentences,
-                            self.settings.embedding_model,
-                            self.settings.sentence_dense_weight,
-                            self.settings.sentence_passage_weight,
-                        ),
-                    )
+                    pipe.add_component("reader", build_reader(self._choice, self.settings))
                     pipe.connect("embedder.embedding", "retriever.query_embedding")
                     pipe.connect("retriever.documents", "reader.documents")
                     pipe.warm_up()
@@ -268,7 +258,13 @@ class Assistant:
         best, probability, seen = None, 0.0, {}
         if candidates:
             top = candidates[0]
-            seen = signals(top.score, top.document.meta, query, top.document.content or "")
+            seen = signals(
+                top.score,
+                top.document.meta,
+                query,
+                top.document.content or "",
+                float(top.meta.get("sentence_score", 0.0)),
+            )
             best, probability = top, self._calibrator.probability(seen)
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []

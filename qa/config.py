@@ -43,6 +43,8 @@ class Settings:
     # sentences are ranked by shared words + this weight x cosine similarity to the question
     sentence_dense_weight: float = 0.0
     sentence_passage_weight: float = 0.0  # ... plus this weight x the cosine similarity of its passage
+    # answers from the N sentences rank by span score + this weight x their sentence's rank score
+    sentence_weight: float = 0.0
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     index_dir: Path = Path(".qa-index")

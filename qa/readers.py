@@ -109,13 +109,14 @@ class SentenceSpanReader:
         embedding_model: str | None = None,
         dense_weight: float = 0.0,
         passage_weight: float = 0.0,
+        sentence_weight: float = 0.0,
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
         self.model, self.top_k, self.sentences = model, top_k, sentences
         self.max_seq_length, self.stride = max_seq_length, stride
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
-        self.passage_weight = passage_weight
+        self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
         self.picker = OverlapReader(top_k=10_000)
         self.embedder: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -133,7 +134,7 @@ class SentenceSpanReader:
             self, model=self.model, top_k=self.top_k, sentences=self.sentences,
             max_seq_length=self.max_seq_length, stride=self.stride,
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
-            passage_weight=self.passage_weight,
+            passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
         )  # fmt: skip
 
     @classmethod
@@ -181,7 +182,9 @@ class SentenceSpanReader:
                 if a.document is not None
             ]
         picked.sort(key=lambda a: -a.score)
-        return picked[: self.sentences]
+        # overlapping passages repeat sentences: read each once (the best-ranked copy)
+        distinct = {a.data: a for a in reversed(picked)}
+        return [a for a in picked if distinct[a.data] is a][: self.sentences]
 
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
@@ -189,7 +192,9 @@ class SentenceSpanReader:
         sentences = [Document(content=a.data, meta={"sentence": i}) for i, a in enumerate(picked)]
         if not sentences:
             return {"answers": []}
-        found = self.spans.run(query=query, documents=sentences, top_k=top_k or self.top_k)["answers"]
+        k = top_k or self.top_k
+        # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
+        found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
         answers = []
         for a in found:
             if a.document is None or a.document_offset is None:
@@ -204,9 +209,11 @@ class SentenceSpanReader:
                     document_offset=ExtractedAnswer.Span(
                         a.document_offset.start + shift, a.document_offset.end + shift
                     ),
+                    meta={**a.meta, "sentence_score": source.score},
                 )
             )
-        return {"answers": answers}
+        answers.sort(key=lambda a: -(a.score + self.sentence_weight * a.meta["sentence_score"]))
+        return {"answers": answers[:k]}
 
 
 def _truthy(name: str) -> bool:
@@ -267,26 +274,21 @@ def choose_reader(settings: Settings) -> ReaderChoice:
     return offline_choice(settings)
 
 
-def build_reader(
-    choice: ReaderChoice,
-    top_k: int,
-    sentences: int = 0,
-    embedding_model: str | None = None,
-    dense_weight: float = 0.0,
-    passage_weight: float = 0.0,
-) -> Any:
-    """The reader component; `sentences` > 0 makes an offline span reader answer inside the best
-    `sentences` word-overlap sentences only (SentenceSpanReader)."""
+def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
+    """The reader component; `offline_sentences` > 0 makes an offline span reader answer inside the
+    best N sentences only (SentenceSpanReader)."""
+    top_k = settings.retrieval.top_k
     if choice.model == OVERLAP:
         return OverlapReader(top_k=top_k)
-    if choice.kind == "offline" and sentences > 0:
+    if choice.kind == "offline" and settings.offline_sentences > 0:
         return SentenceSpanReader(
             model=choice.model,
             top_k=top_k,
-            sentences=sentences,
-            embedding_model=embedding_model,
-            dense_weight=dense_weight,
-            passage_weight=passage_weight,
+            sentences=settings.offline_sentences,
+            embedding_model=settings.embedding_model,
+            dense_weight=settings.sentence_dense_weight,
+            passage_weight=settings.sentence_passage_weight,
+            sentence_weight=settings.sentence_weight,
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

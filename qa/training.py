@@ -52,6 +52,18 @@ def _overlap(a: str, b: str) -> int:
     return len(set(normalize_answer(a).split()) & set(normalize_answer(b).split()))
 
 
+def _answers_within(q: SquadQuestion, s: int, e: int, all_answers: bool) -> list[SquadQuestion]:
+    """`q` asked on its context's characters s:e, one example per (distinct) gold answer inside them."""
+    golds = list(dict.fromkeys(zip(q.answers, q.answer_starts, strict=True)))
+    return [
+        SquadQuestion(
+            q.id if k == 0 else f"{q.id}/{k}", q.question, [text], [start - s], q.context[s:e], q.title
+        )
+        for k, (text, start) in enumerate(golds if all_answers else golds[:1])
+        if s <= start and start + len(text) <= e
+    ]
+
+
 def passage_examples(
     questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5, all_answers: bool = False
 ) -> list[SquadQuestion]:
@@ -77,13 +89,7 @@ def passage_examples(
             a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
             holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e]
             if holding:
-                s, e = holding[0]
-                golds = list(dict.fromkeys(zip(q.answers, q.answer_starts, strict=True)))
-                for k, (text, start) in enumerate(golds if all_answers else golds[:1]):
-                    if s <= start and start + len(text) <= e:
-                        qid = q.id if k == 0 else f"{q.id}/{k}"
-                        passage = q.context[s:e]
-                        out.append(SquadQuestion(qid, q.question, [text], [start - s], passage, q.title))
+                out += _answers_within(q, *holding[0], all_answers)
             if rng.random() >= negatives:
                 continue
         others = [sp for sp in spans if sp not in holding]
@@ -91,6 +97,41 @@ def passage_examples(
             continue
         s, e = max(others, key=lambda sp: _overlap(q.question, q.context[sp[0] : sp[1]]))
         out.append(SquadQuestion(q.id + "/neg", q.question, [], [], q.context[s:e], q.title))
+    return out
+
+
+def sentence_examples(
+    questions: Sequence[SquadQuestion], *, negatives: int = 1, all_answers: bool = False
+) -> list[SquadQuestion]:
+    """Recast paragraph-level questions onto single sentences, as the offline reader reads them.
+
+    An answerable question keeps the sentence holding its answer (one example per distinct gold
+    answer in it with `all_answers`), and each question gets the `negatives` sentences sharing most
+    words with it that do not hold the answer (nor its text elsewhere), as no-answer examples. So the
+    reader learns that a sentence on the question's topic may still not answer it, and its span
+    scores rank sentences.
+    """
+    from index.splitting import split_sentences
+
+    out: list[SquadQuestion] = []
+    cache: dict[str, list[tuple[int, int]]] = {}
+    for q in questions:
+        if q.context not in cache:
+            cache[q.context] = [(s.start, s.end) for s in split_sentences(q.context)]
+        spans = cache[q.context]
+        holding = []
+        if q.answerable:
+            a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
+            holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e][:1]
+            if not holding:
+                continue  # the answer crosses a sentence boundary: no sentence is a clean negative
+            out += _answers_within(q, *holding[0], all_answers)
+        others = sorted(
+            (sp for sp in spans if not any(g in q.context[sp[0] : sp[1]] for g in q.answers)),
+            key=lambda sp: -_overlap(q.question, q.context[sp[0] : sp[1]]),
+        )
+        for n, (s, e) in enumerate(others[:negatives]):
+            out.append(SquadQuestion(f"{q.id}/neg{n}", q.question, [], [], q.context[s:e], q.title))
     return out
 
 
@@ -154,7 +195,8 @@ def train_reader(
     _seed_everything(settings.seed)
     base = base_model or bundled_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # CPU is the product's target
+    model = AutoModelForQuestionAnswering.from_pretrained(base).to(device)
     features = featurize(tokenizer, questions, settings.max_length, settings.stride)
     steps_per_epoch = math.ceil(len(features) / settings.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * settings.epochs))
@@ -196,7 +238,7 @@ def train_reader(
             )
             inputs["start_positions"] = torch.tensor([f["start_positions"] for f in batch])
             inputs["end_positions"] = torch.tensor([f["end_positions"] for f in batch])
-            loss = model(**inputs).loss
+            loss = model(**inputs.to(device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -217,6 +259,7 @@ def train_reader(
         "features": len(features),
         "steps": total_steps,
         "train_seconds": round(seconds, 1),
+        "device": device.type,
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
         "settings": asdict(settings),
     }

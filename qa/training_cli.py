@@ -12,6 +12,7 @@ from qa.errors import BadInputError
 from qa.progress import terminal_bar
 
 SYNTHETIC_LENGTH = 128  # a cloze question is asked on one or two sentences
+SENTENCE_LEARNING_RATE = 3e-5  # the last stage refines a trained reader
 
 
 def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -> list:
@@ -65,6 +66,14 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
 )
 @click.option("--synthetic-epochs", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
+    "--sentence-epochs",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Then train this long on single sentences (the answer's, and the closest one without it as "
+    "no-answer) mixed with the passages, at a lower learning rate. 0: skip.",
+)
+@click.option(
     "--all-answers/--first-answer",
     default=True,
     show_default=True,
@@ -103,6 +112,7 @@ def train_reader_command(
     exclude_articles: str,
     synthetic: tuple[Path, ...],
     synthetic_epochs: float,
+    sentence_epochs: float,
     all_answers: bool,
     calibrate_data: Path | None,
     calibrate_articles: str | None,
@@ -121,7 +131,7 @@ def train_reader_command(
     def run() -> None:
         from qa.calibration import calibrate
         from qa.synthetic import synthetic_questions
-        from qa.training import TrainSettings, passage_examples, train_reader
+        from qa.training import TrainSettings, passage_examples, sentence_examples, train_reader
 
         def split(names: str | None) -> set[str] | None:
             return {n.strip() for n in names.split(",") if n.strip()} if names else None
@@ -150,6 +160,22 @@ def train_reader_command(
                 settings=TrainSettings(epochs=epochs, max_length=max_length, seed=seed),
                 on_step=terminal_bar("training"),
             )
+        if sentence_epochs:
+            mixed = sentence_examples(questions, all_answers=all_answers) + examples
+            click.echo(f"refining on {len(mixed)} sentence and passage examples", err=True)
+            refined = train_reader(
+                mixed,
+                out,
+                base_model=str(out),
+                settings=TrainSettings(
+                    epochs=sentence_epochs,
+                    max_length=max_length,
+                    learning_rate=SENTENCE_LEARNING_RATE,
+                    seed=seed,
+                ),
+                on_step=terminal_bar("refining"),
+            )
+            summary = {**refined, "base_model": summary["base_model"], "passage_stage": summary}
         if pretraining is not None:
             summary["synthetic_pretraining"] = pretraining
             summary["base_model"] = pretraining["base_model"]  # not the deleted temporary folder

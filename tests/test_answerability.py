@@ -23,7 +23,7 @@ def test_a_calibrator_weighs_the_signals_its_file_names_and_refuses_unknown_ones
 
 def test_fit_on_a_subset_of_signals_learns_that_a_higher_span_score_means_right():
     rows = [
-        Observation(x=[s, 0.5, 0.5, 1.0, 0.5], f1=float(s > 0.5), answerable=True)
+        Observation(x=[s, 0.5, 0.5, 1.0, 0.5, 1.0], f1=float(s > 0.5), answerable=True)
         for s in [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] * 5
     ]
     calibrator = fit(rows, features=("span_score",))
@@ -31,3 +31,10 @@ def test_fit_on_a_subset_of_signals_learns_that_a_higher_span_score_means_right(
     low = calibrator.probability(dict(zip(FEATURES, rows[0].x, strict=True)))
     high = calibrator.probability(dict(zip(FEATURES, rows[-1].x, strict=True)))
     assert low < 0.5 < high
+
+
+def test_a_file_from_before_signals_were_named_weighs_the_first_five(tmp_path):
+    saved = {"weights": [10.0, 0.0, 0.0, 0.0, 0.0], "bias": -5.0, "threshold": 0.3}
+    (tmp_path / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    calibrator = Calibrator.load(tmp_path)
+    assert calibrator.probability(signals(0.9, {}, "Who?", "Metternich", sentence_score=2.0)) > 0.9

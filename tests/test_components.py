@@ -13,7 +13,8 @@ from qa.retrieval import HybridRetriever
     "component",
     [HybridRetriever(top_k=3, candidates=7), OverlapReader(top_k=2), HashTextEmbedder(dim=16),
      HashDocumentEmbedder(dim=16),
-     SentenceSpanReader(model="some/model", sentences=1, embedding_model="hash", dense_weight=0.5)],
+     SentenceSpanReader(model="some/model", sentences=1, embedding_model="hash", dense_weight=0.5,
+                        sentence_weight=0.3)],
 )  # fmt: skip
 def test_to_dict_round_trip(component):
     data = component.to_dict()
@@ -65,3 +66,13 @@ def test_sentence_picker_breaks_a_word_tie_by_how_close_each_passage_is_to_the_q
     assert by_words._pick(tied, [first, second])[0].document is first
     with_passages = SentenceSpanReader(model="unused", sentences=1, passage_weight=1.0)
     assert with_passages._pick(tied, [first, second])[0].document is second
+
+
+def test_sentence_picker_reads_a_sentence_that_overlapping_passages_share_once():
+    shared = "China put sanctions on ten people."
+    first = Document(content=f"It rained. {shared}")
+    second = Document(content=f"{shared} Beijing said so.")
+    picked = SentenceSpanReader(model="unused", sentences=2)._pick(
+        "Who did China put sanctions on?", [first, second]
+    )
+    assert [a.data for a in picked] == [shared]  # not twice: the other sentences share no word

@@ -8,7 +8,7 @@ from haystack import Document
 
 from qa.cli import qa
 from qa.squad import SquadQuestion
-from qa.training import TrainSettings, passage_examples, train_reader
+from qa.training import TrainSettings, passage_examples, sentence_examples, train_reader
 
 CONTEXT = (
     "The treaty was signed in Vienna in 1815. It ended a long war. Diplomats from five powers attended. "
@@ -39,6 +39,22 @@ def test_examples_are_recast_onto_passages_with_answer_offsets_inside_them():
     negatives = [e for e in examples if not e.answerable]
     assert len(negatives) == 3  # one per answerable question (negatives=1.0) and the unanswerable one
     assert all(e.answers == [] for e in negatives)
+
+
+def test_sentence_examples_read_one_sentence_and_the_closest_other_sentence_as_no_answer():
+    examples = sentence_examples(questions(), negatives=1)
+    positives = [e for e in examples if e.answerable]
+    assert [e.context for e in positives] == [
+        "The treaty was signed in Vienna in 1815.",
+        "Its final act had 121 articles.",
+    ]
+    for e in positives:
+        assert e.context[e.answer_starts[0] : e.answer_starts[0] + len(e.answers[0])] == e.answers[0]
+    negatives = {e.id: e.context for e in examples if not e.answerable}
+    # the sentence sharing most words with the question, never the one holding the answer
+    assert negatives["a/neg0"] != "The treaty was signed in Vienna in 1815."
+    assert negatives["c/neg0"] == "It ended a long war."
+    assert len(negatives) == 3
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +119,10 @@ def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
     result = CliRunner().invoke(qa, args)
     assert result.exit_code == 0, result.output
     assert (out / "config.json").is_file() and (out / "training.json").is_file()
+    summary = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    # refined last on single sentences mixed with the passages, starting from the passage stage
+    assert summary["questions"] > summary["passage_stage"]["questions"]
+    assert summary["base_model"] == tiny_base
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]", encoding="utf-8")
     result = CliRunner().invoke(qa, ["train-reader", str(bad), "--out", str(out)])
@@ -120,11 +140,14 @@ def test_cli_pretrains_on_cloze_questions_from_documents_first(tmp_path, tiny_ba
     doc.write_text(CONTEXT, encoding="utf-8")
     out = tmp_path / "model"
     common = ["train-reader", str(path), "--base", tiny_base, "--out", str(out), "--max-length", "64"]
-    result = CliRunner().invoke(qa, [*common, "--epochs", "1", "--synthetic", str(doc)])
+    result = CliRunner().invoke(
+        qa, [*common, "--epochs", "1", "--synthetic", str(doc), "--sentence-epochs", "0"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "training.json").read_text(encoding="utf-8"))
     assert summary["synthetic_pretraining"]["questions"] >= 2
     assert summary["base_model"] == tiny_base
+    assert "passage_stage" not in summary
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     result = CliRunner().invoke(qa, [*common, "--synthetic", str(empty)])
