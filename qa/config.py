@@ -39,12 +39,12 @@ class Settings:
     reader: ReaderKind = "auto"
     extractive_model: str = "deepset/roberta-base-squad2"
     offline_model: str = "bundled"
-    offline_sentences: int = 0  # > 0: the offline span reader reads only the best N overlap sentences
+    offline_sentences: int = 4  # > 0: the offline span reader reads only the best N sentences
     # sentences are ranked by shared words + this weight x cosine similarity to the question
-    sentence_dense_weight: float = 0.0
+    sentence_dense_weight: float = 1.0
     sentence_passage_weight: float = 0.0  # ... plus this weight x the cosine similarity of its passage
     # answers from the N sentences rank by span score + this weight x their sentence's rank score
-    sentence_weight: float = 0.0
+    sentence_weight: float = 0.3
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     index_dir: Path = Path(".qa-index")

@@ -12,6 +12,17 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def test_keys_a_config_leaves_out_behave_as_the_shipped_default_config(tmp_path):
+    from dataclasses import replace
+
+    from qa.config import DEFAULT_CONFIG, PROJECT_ROOT
+
+    shipped = load_settings(PROJECT_ROOT / DEFAULT_CONFIG)
+    partial = load_settings(write(tmp_path, "reader: auto\n"))
+    same_paths = {"index_dir": shipped.index_dir, "seeds_dir": shipped.seeds_dir, "source": None}
+    assert replace(partial, **same_paths) == replace(shipped, **same_paths)
+
+
 def test_defaults_and_relative_paths(tmp_path):
     settings = load_settings(write(tmp_path, "reader: offline\nretrieval:\n  top_k: 3\n"))
     assert settings.reader == "offline"
