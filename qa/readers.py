@@ -149,9 +149,10 @@ class SentenceSpanReader:
     def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of `texts`; sentences recur across overlapping passages and questions, so the
         last CACHE_SIZE are kept (questions may run in several threads at once)."""
+        unique = list(dict.fromkeys(texts))
         with self._cache_lock:
-            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
+            found = {t: self._cache[t] for t in unique if t in self._cache}
+        missing = [t for t in unique if t not in found]
         if missing:
             docs = self.embedder.run(documents=[Document(content=t) for t in missing])["documents"]
             for text, doc in zip(missing, docs, strict=True):

@@ -64,6 +64,14 @@ def _answers_within(q: SquadQuestion, s: int, e: int, all_answers: bool) -> list
     ]
 
 
+def _holding(q: SquadQuestion, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans holding the first gold answer of `q` whole (none for an unanswerable question)."""
+    if not q.answerable:
+        return []
+    a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
+    return [(s, e) for s, e in spans if s <= a_start and a_end <= e]
+
+
 def passage_examples(
     questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5, all_answers: bool = False
 ) -> list[SquadQuestion]:
@@ -84,10 +92,8 @@ def passage_examples(
         if q.context not in cache:
             cache[q.context] = [(p.start, p.end) for p in build_passages(q.context)]
         spans = cache[q.context]
-        holding = []
+        holding = _holding(q, spans)
         if q.answerable:
-            a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
-            holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e]
             if holding:
                 out += _answers_within(q, *holding[0], all_answers)
             if rng.random() >= negatives:
@@ -119,10 +125,8 @@ def sentence_examples(
         if q.context not in cache:
             cache[q.context] = [(s.start, s.end) for s in split_sentences(q.context)]
         spans = cache[q.context]
-        holding = []
+        holding = _holding(q, spans)[:1]
         if q.answerable:
-            a_start, a_end = q.answer_starts[0], q.answer_starts[0] + len(q.answers[0])
-            holding = [(s, e) for s, e in spans if s <= a_start and a_end <= e][:1]
             if not holding:
                 continue  # the answer crosses a sentence boundary: no sentence is a clean negative
             out += _answers_within(q, *holding[0], all_answers)

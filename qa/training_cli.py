@@ -136,6 +136,15 @@ def train_reader_command(
         def split(names: str | None) -> set[str] | None:
             return {n.strip() for n in names.split(",") if n.strip()} if names else None
 
+        def stage(label: str, examples: list, target: Path | str, start: str | None, **settings) -> dict:
+            return train_reader(
+                examples,
+                target,
+                base_model=start,
+                settings=TrainSettings(seed=seed, **settings),
+                on_step=terminal_bar(label),
+            )
+
         questions = _load(data, split(articles), split(exclude_articles) or set())
         examples = passage_examples(questions, seed=seed, all_answers=all_answers)
         start_from = base
@@ -144,37 +153,20 @@ def train_reader_command(
             if synthetic:
                 cloze = synthetic_questions(_texts(synthetic), seed=seed)
                 click.echo(f"pre-training on {len(cloze)} synthetic cloze questions", err=True)
-                pretraining = train_reader(
-                    cloze,
-                    pretrained,
-                    base_model=start_from,
-                    settings=TrainSettings(epochs=synthetic_epochs, max_length=SYNTHETIC_LENGTH, seed=seed),
-                    on_step=terminal_bar("pre-training"),
-                )
+                pretraining = stage(
+                    "pre-training", cloze, pretrained, start_from,
+                    epochs=synthetic_epochs, max_length=SYNTHETIC_LENGTH,
+                )  # fmt: skip
                 start_from = pretrained
             click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
-            summary = train_reader(
-                examples,
-                out,
-                base_model=start_from,
-                settings=TrainSettings(epochs=epochs, max_length=max_length, seed=seed),
-                on_step=terminal_bar("training"),
-            )
+            summary = stage("training", examples, out, start_from, epochs=epochs, max_length=max_length)
         if sentence_epochs:
             mixed = sentence_examples(questions, all_answers=all_answers) + examples
             click.echo(f"refining on {len(mixed)} sentence and passage examples", err=True)
-            refined = train_reader(
-                mixed,
-                out,
-                base_model=str(out),
-                settings=TrainSettings(
-                    epochs=sentence_epochs,
-                    max_length=max_length,
-                    learning_rate=SENTENCE_LEARNING_RATE,
-                    seed=seed,
-                ),
-                on_step=terminal_bar("refining"),
-            )
+            refined = stage(
+                "refining", mixed, out, str(out),
+                epochs=sentence_epochs, max_length=max_length, learning_rate=SENTENCE_LEARNING_RATE,
+            )  # fmt: skip
             summary = {**refined, "base_model": summary["base_model"], "passage_stage": summary}
         if pretraining is not None:
             summary["synthetic_pretraining"] = pretraining
