@@ -21,3 +21,11 @@ class IndexMismatchError(QAError):
 
 class BadInputError(QAError):
     """A question, a file or an argument cannot be used."""
+
+
+class IndexDamagedError(IndexMismatchError):
+    """The index on disk cannot be read (truncated or corrupted files)."""
+
+
+class IndexWriteError(QAError):
+    """A new index version could not be written (e.g. a full disk); the previous one is unchanged."""

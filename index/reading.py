@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
@@ -45,17 +46,30 @@ def _strip_markdown(text: str) -> str:
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip  (UTF-32 first: its LE mark starts with UTF-16's)
+
+
+def decode_text(data: bytes) -> str | None:
+    """The text of a UTF-8 file, or a UTF-16/32 one with its byte-order mark; None if it is neither."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    if encoding is None and b"\x00" in data[:8192]:
+        return None  # NUL bytes without a byte-order mark: binary
+    try:
+        return data.decode(encoding or "utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def sniff_kind(data: bytes) -> str | None:
     """'pdf' or 'text' by content, None for anything else (binary, undecodable)."""
     if data.startswith(b"%PDF-"):
         return "pdf"
-    if b"\x00" in data[:8192]:
-        return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "text"
+    return "text" if decode_text(data) is not None else None
 
 
 def _pdf_text(path: Path) -> str:
@@ -84,12 +98,16 @@ def read_document(path: Path) -> SourceDocument:
     kind = sniff_kind(data)
     expected = "pdf" if suffix in PDF_SUFFIXES else "text"
     if kind != expected:
-        what = "binary or not UTF-8 text" if kind is None else f"a {kind} file"
+        what = (
+            "binary, or text in neither UTF-8 nor UTF-16 with a byte-order mark"
+            if kind is None
+            else f"a {kind} file"
+        )
         raise BadInputError(f"{path.name}: content is {what}, not what {suffix} promises; skipped")
     if kind == "pdf":
         text = _pdf_text(path)
     else:
-        text = data.decode("utf-8")
+        text = decode_text(data) or ""
         if suffix in {".md", ".markdown"}:
             text = _strip_markdown(text)
     text = _clean(text)

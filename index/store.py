@@ -9,11 +9,14 @@ Layout of an index folder::
     INDEX_DIR/v-<id>/keyword.json     BM25 index
 
 A new version is written to a `.building-*` folder, renamed into place, and only then is `current`
-pointed at it, so a crash or `kill -9` at any moment leaves the previous version loadable.
+pointed at it, so a crash or `kill -9` at any moment leaves the previous version loadable. Writers
+take turns through a lock file (`writing()`) and build on the latest version, so concurrent writers
+in several processes lose nothing; readers notice a newer version by `current_version()`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,12 +24,14 @@ import shutil
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from haystack import Document
 
-from index.errors import IndexMismatchError, IndexMissingError
+from index.errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexWriteError
 from index.keyword import KeywordIndex
 
 logger = logging.getLogger(__name__)
@@ -34,6 +39,8 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 CURRENT = "current"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
+LOAD_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class PassageIndex:
         self.store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
         self.store.write_documents(passages)
         self.keyword = KeywordIndex.build([p.id for p in passages], [p.content or "" for p in passages])
+        self.version: str | None = None  # the version folder it was loaded from or saved as
 
     def document_counts(self) -> dict[str, int]:
         """Passages per indexed document, by document name."""
@@ -86,6 +94,28 @@ def exists(index_dir: str | Path) -> bool:
     return (_current(Path(index_dir)) / MANIFEST).is_file()
 
 
+def current_version(index_dir: str | Path) -> str | None:
+    """The version folder `current` points at (a cheap check: has another process written one?)."""
+    try:
+        return os.readlink(_current(Path(index_dir)))
+    except OSError:
+        return None
+
+
+@contextmanager
+def writing(index_dir: str | Path) -> Iterator[None]:
+    """Held while one writer builds on the latest version and saves the next: writers in any process
+    take turns (an exclusive lock on INDEX_DIR/.lock, released by the kernel if the writer dies)."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def check_manifest(manifest: dict, spec: IndexSpec, index_dir: Path) -> None:
     """IndexMismatchError naming the first setting that differs, and the command that fixes it."""
     for key, expected in asdict(spec).items():
@@ -98,27 +128,48 @@ def check_manifest(manifest: dict, spec: IndexSpec, index_dir: Path) -> None:
 
 
 def load(index_dir: str | Path, spec: IndexSpec) -> PassageIndex:
+    """The current version; if a writer replaces it while it is read, the newer one."""
+    index_dir = Path(index_dir)
+    for _ in range(LOAD_TRIES):
+        version = current_version(index_dir)
+        try:
+            return _load_version(index_dir, version, spec)
+        except (IndexMissingError, IndexDamagedError):
+            if current_version(index_dir) == version:
+                raise  # not a version swapped away under us: really missing or damaged
+    return _load_version(index_dir, current_version(index_dir), spec)
+
+
+def _damaged(index_dir: Path, exc: Exception) -> IndexDamagedError:
+    return IndexDamagedError(f"index at {index_dir} is damaged ({exc}); run `qa index --rebuild`")
+
+
+def _load_version(index_dir: Path, version: str | None, spec: IndexSpec) -> PassageIndex:
     from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
-    index_dir = Path(index_dir)
-    folder = _current(index_dir)
+    folder = index_dir / version if version else _current(index_dir)
     if not (folder / MANIFEST).is_file():
         raise IndexMissingError(f"no index at {index_dir}; run `qa index`")
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexMismatchError(
-            f"index at {index_dir} is unreadable ({exc}); run `qa index --rebuild`"
-        ) from exc
+        raise _damaged(index_dir, exc) from exc
     check_manifest(manifest, spec, index_dir)
-    store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
-    store.load(folder / "vectors")
     index = PassageIndex.__new__(PassageIndex)
+    try:
+        store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
+        store.load(folder / "vectors")
+        keyword = KeywordIndex.from_dict(json.loads((folder / "keyword.json").read_text(encoding="utf-8")))
+        index.sources = dict(manifest["sources"])
+        index.passages = dict(store.documents)
+        if len(index.passages) != manifest.get("passages", len(index.passages)):
+            raise ValueError(f"{len(index.passages)} passages, the manifest says {manifest['passages']}")
+    except Exception as exc:  # FAISS, JSON and our own checks fail in many ways on a damaged file
+        raise _damaged(index_dir, exc) from exc
     index.spec = spec
-    index.sources = manifest["sources"]
-    index.passages = dict(store.documents)
     index.store = store
-    index.keyword = KeywordIndex.from_dict(json.loads((folder / "keyword.json").read_text(encoding="utf-8")))
+    index.keyword = keyword
+    index.version = version
     return index
 
 
@@ -138,32 +189,47 @@ def _write_file(path: Path, text: str) -> None:
 
 
 def save(index: PassageIndex, index_dir: str | Path) -> Path:
-    """Write `index` as a new version and point `current` at it; returns the version folder."""
+    """Write `index` as a new version and point `current` at it; returns the version folder.
+
+    Call it inside `writing(index_dir)`. If the version cannot be written (a full disk), its partial
+    folder is removed and IndexWriteError says so; `current` still points at the previous version.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    previous = current_version(index_dir)
     tag = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     building = index_dir / f".building-{tag}"
-    building.mkdir()
-    index.store.save(building / "vectors")
-    for name in ("vectors.faiss", "vectors.json"):
-        with open(building / name, "rb") as f:
-            os.fsync(f.fileno())
-    _write_file(building / "keyword.json", json.dumps(index.keyword.to_dict()))
-    _write_file(building / MANIFEST, json.dumps(index.manifest(), indent=2))
-    _fsync_dir(building)
+    try:
+        building.mkdir()
+        index.store.save(building / "vectors")
+        for name in ("vectors.faiss", "vectors.json"):
+            with open(building / name, "rb") as f:
+                os.fsync(f.fileno())
+        _write_file(building / "keyword.json", json.dumps(index.keyword.to_dict()))
+        _write_file(building / MANIFEST, json.dumps(index.manifest(), indent=2))
+        _fsync_dir(building)
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise IndexWriteError(
+            f"could not write the index to {index_dir} ({exc.strerror or exc}); the previous version is "
+            "unchanged: free disk space and retry"
+        ) from exc
     version = index_dir / f"v-{tag}"
     os.rename(building, version)
     link = index_dir / f".current-{tag}"
     os.symlink(version.name, link)
     os.replace(link, _current(index_dir))  # the atomic swap
     _fsync_dir(index_dir)
-    _remove_stale(index_dir, keep=version.name)
+    index.version = version.name
+    # the previous version stays until the next write: a reader that resolved `current` just
+    # before the swap can still finish loading it
+    _remove_stale(index_dir, keep={version.name, previous or ""})
     return version
 
 
-def _remove_stale(index_dir: Path, keep: str) -> None:
+def _remove_stale(index_dir: Path, keep: set[str]) -> None:
     for child in index_dir.iterdir():
-        if child.name == CURRENT or child.name == keep:
+        if child.name == CURRENT or child.name in keep:
             continue
         if child.name.startswith(("v-", ".building-", ".current-")):
             if child.is_symlink() or child.is_file():

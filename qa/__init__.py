@@ -7,7 +7,15 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
 from qa.answer import NO_ANSWER_TEXT, Answer, Source
 from qa.assistant import Assistant
-from qa.errors import BadInputError, ConfigError, IndexMismatchError, IndexMissingError, QAError
+from qa.errors import (
+    BadInputError,
+    ConfigError,
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+    QAError,
+)
 
 __all__ = [
     "NO_ANSWER_TEXT",
@@ -15,8 +23,10 @@ __all__ = [
     "Assistant",
     "BadInputError",
     "ConfigError",
+    "IndexDamagedError",
     "IndexMismatchError",
     "IndexMissingError",
+    "IndexWriteError",
     "QAError",
     "Source",
 ]

@@ -32,6 +32,7 @@ from qa.retrieval import HybridRetriever
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+MAX_HISTORY_MESSAGES = 20  # a follow-up looks at the last turns only
 
 
 class Assistant:
@@ -99,10 +100,20 @@ class Assistant:
         return self._indexer
 
     def _loaded_index(self) -> PassageIndex:
-        """The current index, loading it (or building it from the seeds) on first use."""
-        if self._index is not None:
-            return self._index
+        """The current index, loading it (or building it from the seeds) on first use, and again when
+        another process has written a newer version (a `qa index` beside a running chat)."""
+        index = self._index
+        if index is not None and (
+            index.version is None or index.version == store.current_version(self.index_dir)
+        ):
+            return index
         with self._load_lock:
+            if self._index is not None and self._index.version not in (
+                None,
+                store.current_version(self.index_dir),
+            ):
+                logger.info("the index at %s has a newer version; loading it", self.index_dir)
+                self._use(store.load(self.index_dir, self.spec))
             if self._index is None:
                 if not store.exists(self.index_dir):
                     seeds = self.settings.seeds_dir
@@ -130,19 +141,24 @@ class Assistant:
         The new index is written beside the old one and swapped in atomically.
         """
         paths = list(paths)
-        with self._write_lock:
-            existing = None
-            if not rebuild and store.exists(self.index_dir):
-                existing = self._index if self._index is not None else store.load(self.index_dir, self.spec)
+        with self._write_lock, store.writing(self.index_dir):
+            existing = None if rebuild or not store.exists(self.index_dir) else self._latest()
             new, report = self._get_indexer().build(paths, existing, progress=progress)
             store.save(new, self.index_dir)
             self._use(new)
         return report
 
+    def _latest(self) -> PassageIndex:
+        """The version on disk now (a writer holds the lock): ours if no other process wrote since."""
+        if self._index is not None and self._index.version == store.current_version(self.index_dir):
+            return self._index
+        return store.load(self.index_dir, self.spec)
+
     def remove(self, name: str) -> IndexReport:
         """Remove the document `name` from the index (a new version, swapped in)."""
-        with self._write_lock:
-            new = Indexer.without(self._loaded_index(), name)
+        self._loaded_index()  # builds it from the seeds if there is none
+        with self._write_lock, store.writing(self.index_dir):
+            new = Indexer.without(self._latest(), name)
             store.save(new, self.index_dir)
             self._use(new)
         return IndexReport(removed=[name], passages=len(new.passages))
@@ -186,13 +202,32 @@ class Assistant:
         return self._pipeline
 
     def check_question(self, question: Any) -> str:
-        if not isinstance(question, str) or not question.strip():
+        if not isinstance(question, str):
+            raise BadInputError(f"the question must be text, got {type(question).__name__}; send a string")
+        if not question.strip():
             raise BadInputError("the question is empty; type a question about the documents")
         question = question.strip()
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise BadInputError(f"the question is {len(question)} characters long; keep it under {limit}")
         return question
+
+    def check_history(self, history: Any) -> list[dict]:
+        """The conversation as follow-ups use it, bounded: the last MAX_HISTORY_MESSAGES messages, each
+        cut to `max_question_chars`, so a long or huge history cannot make a long search."""
+        if history is None:
+            return []
+        if not isinstance(history, list):
+            raise BadInputError("history must be a list of {'role', 'content'} messages, oldest first")
+        limit = self.settings.max_question_chars
+        kept = []
+        for message in history[-MAX_HISTORY_MESSAGES:]:
+            if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+                raise BadInputError(
+                    "each history message must be {'role': 'user' | 'assistant', 'content': str}"
+                )
+            kept.append({"role": message.get("role"), "content": message["content"][:limit]})
+        return kept
 
     def read(self, question: str, passages: list[str], document: str = "passage") -> Answer:
         """Reader only: answer `question` from the given passages (no retrieval), e.g. a gold paragraph."""
@@ -214,7 +249,7 @@ class Assistant:
         question = self.check_question(question)
         if top_k is not None and top_k < 1:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")
-        query = resolve_followup(question, history, self.settings.followups)
+        query = resolve_followup(question, self.check_history(history), self.settings.followups)
         loading = time.perf_counter()
         pipe = self._get_pipeline()
         index = self._loaded_index()

@@ -151,16 +151,28 @@ def ask_command(
 @qa.command("chat")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--no-login",
+    is_flag=True,
+    help="Serve a non-loopback --host without a login (QA_AUTH=user:password) on purpose.",
+)
 @config_option
 @index_dir_option
 @friendly_errors
-def chat_command(host: str, port: int, config: Path | None, index_dir: Path | None) -> None:
-    """Open the chat in the browser (a Gradio app)."""
-    try:
-        from ui.app import launch  # the UI sits on top of qa; imported only for this verb
+def chat_command(host: str, port: int, no_login: bool, config: Path | None, index_dir: Path | None) -> None:
+    """Open the chat in the browser (a Gradio app).
+
+    Set QA_AUTH=user:password[,user:password...] to require a login; it is required when --host is
+    not a loopback address, unless --no-login waives it.
+    """
+    try:  # the UI sits on top of qa; imported only for this verb
+        from ui.access import AUTH_VAR, check_exposure, logins
+        from ui.app import launch
     except ImportError as exc:
         raise ConfigError(f"the chat needs the ui extra ({exc}); run `pip install -e '.[ui]'`") from exc
-    launch(_assistant(config, index_dir), host=host, port=port)
+    auth = logins(os.environ.get(AUTH_VAR))
+    check_exposure(host, auth, no_login=no_login)
+    launch(_assistant(config, index_dir), host=host, port=port, auth=auth)
 
 
 def _register_verbs() -> None:

@@ -50,6 +50,7 @@ class Settings:
     index_dir: Path = Path(".qa-index")
     seeds_dir: Path = Path("seeds")
     max_question_chars: int = 2000
+    read_only: bool = False  # the chat and servers answer only: no uploads, no removals
     followups: FollowupMode = "rewrite"
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     splitter: SplitterSettings = field(default_factory=SplitterSettings)
@@ -169,8 +170,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
         base = base.parent
     try:
         data = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {resolved} is not UTF-8 text; write it as YAML") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {resolved} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        raise ConfigError(f"config file {resolved} is not valid YAML: {lines[0]}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {resolved}: expected key: value settings, got {type(data).__name__}")
     data.setdefault("index_dir", ".qa-index")
     data.setdefault("seeds_dir", "seeds")
     settings = _build(Settings, data, base)

@@ -8,6 +8,7 @@ is to abstain (an empty string).
 from __future__ import annotations
 
 import collections
+import gzip
 import json
 import re
 import string
@@ -67,9 +68,18 @@ class SquadQuestion:
         return bool(self.answers)
 
 
+def read_squad_json(path: str | Path) -> dict:
+    """The JSON of a SQuAD file, plain or gzipped (`.gz`)."""
+    path = Path(path)
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return json.load(f)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadQuestion]:
-    """Every question of a SQuAD 1.1/2.0 file, optionally only those of the named articles."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """Every question of a SQuAD 1.1/2.0 file (or `.json.gz`), optionally only the named articles'."""
+    data = read_squad_json(path)
     questions = []
     for article in data["data"]:
         if titles is not None and article["title"] not in titles:
@@ -91,5 +101,5 @@ def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadQu
 
 
 def squad_titles(path: str | Path) -> list[str]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    data = read_squad_json(path)
     return [article["title"] for article in data["data"]]

@@ -140,3 +140,36 @@ def contexts_of(questions: Sequence[SquadQuestion]) -> list[tuple[str, str]]:
     for q in questions:
         seen.setdefault(q.context, q.title)
     return [(title, context) for context, title in seen.items()]
+
+
+_KEY = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d,.]*)\b")
+
+
+def swapped_questions(
+    questions: Sequence[SquadQuestion], *, share: float = 0.1, seed: int = 42
+) -> list[SquadQuestion]:
+    """Unanswerable questions made as SQuAD 2.0's annotators made theirs: one key word of an answerable
+    question (a name or a number that its context holds) swapped for another of the same kind from
+    its article that the context does not hold, asked on the same context, as no-answer."""
+    rng = random.Random(seed)
+    keys: dict[str, dict[bool, set[str]]] = {}
+    for q in questions:
+        found = keys.setdefault(q.title, {True: set(), False: set()})
+        for word in _KEY.findall(q.context):
+            found[word[0].isdigit()].add(word)
+    out: list[SquadQuestion] = []
+    for q in questions:
+        if not q.answerable or rng.random() >= share:
+            continue
+        words = [m for m in _KEY.finditer(q.question) if m.start() > 0 and m.group() in q.context]
+        if not words:
+            continue
+        word = rng.choice(words)
+        pool = sorted(
+            w for w in keys[q.title][word.group()[0].isdigit()] if w not in q.context and w not in q.question
+        )
+        if not pool:
+            continue
+        question = q.question[: word.start()] + rng.choice(pool) + q.question[word.end() :]
+        out.append(SquadQuestion(q.id + "/swap", question, [], [], q.context, q.title))
+    return out

@@ -20,6 +20,8 @@ from qa.squad import SquadQuestion, normalize_answer
 
 logger = logging.getLogger(__name__)
 
+LOG_EVERY = 50  # steps between progress lines in the log (`qa -v`), for runs off a terminal
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -72,6 +74,24 @@ def _holding(q: SquadQuestion, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return [(s, e) for s, e in spans if s <= a_start and a_end <= e]
 
 
+def sampled(questions: Sequence[SquadQuestion], answerable: int, *, seed: int = 42) -> list[SquadQuestion]:
+    """`answerable` answerable questions drawn at random, and every unanswerable one, in their order."""
+    rng = random.Random(seed)
+    positive = [k for k, q in enumerate(questions) if q.answerable]
+    keep = set(rng.sample(positive, min(answerable, len(positive))))
+    return [q for k, q in enumerate(questions) if k in keep or not q.answerable]
+
+
+def _ran_on(device) -> str:
+    import os
+
+    import torch
+
+    if device.type == "cuda":
+        return f"gpu: {torch.cuda.get_device_name(device)}"
+    return f"cpu: {os.cpu_count()} cores, {torch.get_num_threads()} threads"
+
+
 def passage_examples(
     questions: Sequence[SquadQuestion], *, seed: int = 42, negatives: float = 0.5, all_answers: bool = False
 ) -> list[SquadQuestion]:
@@ -98,7 +118,11 @@ def passage_examples(
                 out += _answers_within(q, *holding[0], all_answers)
             if rng.random() >= negatives:
                 continue
-        others = [sp for sp in spans if sp not in holding]
+        others = [
+            sp
+            for sp in spans
+            if sp not in holding and not any(g in q.context[sp[0] : sp[1]] for g in q.answers)
+        ]
         if not others:
             continue
         s, e = max(others, key=lambda sp: _overlap(q.question, q.context[sp[0] : sp[1]]))
@@ -252,6 +276,11 @@ def train_reader(
             losses.append(float(loss.detach()))
             if on_step:
                 on_step(step, total_steps, float(np.mean(losses[-20:])))
+            if step % LOG_EVERY == 0:
+                logger.info(
+                    "step %d/%d, loss %.3f, %.0f s", step, total_steps, np.mean(losses[-20:]),
+                    time.monotonic() - started,
+                )  # fmt: skip
     seconds = time.monotonic() - started
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,6 +293,7 @@ def train_reader(
         "steps": total_steps,
         "train_seconds": round(seconds, 1),
         "device": device.type,
+        "ran_on": _ran_on(device),
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
         "settings": asdict(settings),
     }

@@ -64,6 +64,21 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
     help="Pre-train on cloze questions made from these texts first: SQuAD JSON files (their paragraphs) "
     "or .txt/.md/.pdf documents and folders. Repeatable.",
 )
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Train on this many answerable questions of DATA drawn at random (seeded); every unanswerable "
+    "question is kept (they are scarce).",
+)
+@click.option(
+    "--swap-negatives",
+    type=click.FloatRange(min=0, max=1),
+    default=0.1,
+    show_default=True,
+    help="Share of answerable questions also asked with one name or number swapped for another of "
+    "their article, as unanswerable (as SQuAD 2.0's annotators wrote theirs). 0: none.",
+)
 @click.option("--synthetic-epochs", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
     "--sentence-epochs",
@@ -111,6 +126,8 @@ def train_reader_command(
     articles: str | None,
     exclude_articles: str,
     synthetic: tuple[Path, ...],
+    sample: int | None,
+    swap_negatives: float,
     synthetic_epochs: float,
     sentence_epochs: float,
     all_answers: bool,
@@ -130,8 +147,8 @@ def train_reader_command(
     @friendly_errors
     def run() -> None:
         from qa.calibration import calibrate
-        from qa.synthetic import synthetic_questions
-        from qa.training import TrainSettings, passage_examples, sentence_examples, train_reader
+        from qa.synthetic import swapped_questions, synthetic_questions
+        from qa.training import TrainSettings, passage_examples, sampled, sentence_examples, train_reader
 
         def split(names: str | None) -> set[str] | None:
             return {n.strip() for n in names.split(",") if n.strip()} if names else None
@@ -146,6 +163,10 @@ def train_reader_command(
             )
 
         questions = _load(data, split(articles), split(exclude_articles) or set())
+        if sample is not None:
+            questions = sampled(questions, sample, seed=seed)
+        if swap_negatives:
+            questions += swapped_questions(questions, share=swap_negatives, seed=seed)
         examples = passage_examples(questions, seed=seed, all_answers=all_answers)
         start_from = base
         with tempfile.TemporaryDirectory(prefix="qa-synthetic-") as pretrained:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -38,6 +39,7 @@ EXAMPLES = [
 ]
 ASK_CONCURRENCY = 4  # questions answered at once (the Assistant is thread-safe)
 FAILED = "Something went wrong while answering; the server log has the details."
+MAX_UPLOAD_BYTES = 10 * MAX_FILE_BYTES
 
 THEME = gr.themes.Soft(
     font=["ui-sans-serif", "system-ui", "sans-serif"],  # local fonts: the chat works offline
@@ -108,7 +110,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         def embedded(done: int, total: int) -> None:
             progress((done, total), desc="Indexing passages", unit="passages")
 
-        status = add_documents(assistant, paths, progress=embedded)
+        try:
+            status = add_documents(assistant, paths, progress=embedded)
+        finally:
+            forget_uploads(paths)  # indexed or refused, the uploaded copy is not needed any more
         return status, document_rows(assistant.documents())
 
     def after_upload() -> tuple[None, Any]:
@@ -122,7 +127,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         rows, choices = documents()
         return status, rows, choices
 
-    with gr.Blocks(title="Ask your documents", analytics_enabled=False) as app:
+    read_only = assistant.settings.read_only
+    # delete_cache: uploads Gradio still holds go after an hour, and all of them when the server stops
+    with gr.Blocks(title="Ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
         gr.Markdown(
             "# Ask your documents\n"
@@ -168,15 +175,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     elem_id="documents",
                     max_height=260,
                 )
+                # No file_types: Gradio would refuse the whole batch for one file of another type;
+                # each file is checked by its content instead, and refused alone with a reason.
                 files = gr.File(
-                    label="Add .txt, .md or .pdf files (10 MB each)",
+                    label=f"Add {', '.join(ALLOWED_SUFFIXES)} files (10 MB each)",
                     file_count="multiple",
-                    file_types=list(ALLOWED_SUFFIXES),
                     elem_id="upload",
                     height=120,
+                    visible=not read_only,
                 )
                 status = gr.Markdown(elem_id="upload-status", label="upload status")
-                with gr.Row():
+                with gr.Row(visible=not read_only):
                     to_remove = gr.Dropdown(
                         label="Remove a document", choices=[], allow_custom_value=True, scale=3
                     )
@@ -200,6 +209,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
 
         app.load(documents, None, [table, to_remove], api_visibility="private")
+        if read_only:
+            return app
         files.upload(
             upload,
             files,
@@ -220,6 +231,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
+def forget_uploads(paths: Any) -> None:
+    """Delete the uploaded copies Gradio wrote for one upload (the index keeps the text)."""
+    for path in paths if isinstance(paths, list) else []:
+        if isinstance(path, str) and path:
+            Path(path).unlink(missing_ok=True)
+
+
 def launch(
     assistant: Assistant,
     host: str = "127.0.0.1",
@@ -227,8 +245,10 @@ def launch(
     *,
     block: bool = True,
     quiet: bool = False,
+    auth: list[tuple[str, str]] | None = None,
 ) -> gr.Blocks:
-    """Serve the chat on http://host:port; `block=False` returns at once (tests: close it after)."""
+    """Serve the chat on http://host:port; `block=False` returns at once (tests: close it after).
+    `auth`: (user, password) pairs that may log in; None serves without a login."""
     assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
     app = build_app(assistant)
     app.queue()
@@ -236,7 +256,10 @@ def launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=not block,
-        max_file_size=MAX_FILE_BYTES,
+        auth=auth,
+        auth_message="Log in with a user and password from the server's QA_AUTH setting.",
+        # a cap on what one upload may send; files over 10 MB but under it are refused one by one
+        max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,
         css=CSS,
         footer_links=["api"],

@@ -12,6 +12,7 @@ from typing import Any
 from qa import Answer, BadInputError
 
 Turn = tuple[str, Any]  # (question, Answer | error message)
+MAX_ITEMS = 40  # history items read from a script: follow-ups use the last turns only
 
 
 def plain_history(turns: list[Turn]) -> list[dict]:
@@ -24,16 +25,21 @@ def plain_history(turns: list[Turn]) -> list[dict]:
     return history
 
 
-def _text(content: Any) -> str | None:
-    """A message's text: a string, or the text parts of a Gradio content list."""
+def _part(content: Any) -> str | None:
+    """A string, or a Gradio text part {"type": "text", "text": ...}."""
     if isinstance(content, str):
         return content
-    if isinstance(content, dict) and content.get("type") == "text":
-        return str(content.get("text", ""))
-    if isinstance(content, list):
-        parts = [_text(part) for part in content]
-        return " ".join(p for p in parts if p) or None
+    if isinstance(content, dict) and content.get("type") == "text" and isinstance(content.get("text"), str):
+        return content["text"]
     return None
+
+
+def _text(content: Any) -> str | None:
+    """A message's text: a string, a text part, or a flat list of them (deeper nesting is ignored)."""
+    if isinstance(content, list):
+        parts = [_part(part) for part in content]
+        return " ".join(p for p in parts if p) or None
+    return _part(content)
 
 
 def clean_history(raw: Any) -> list[dict]:
@@ -44,9 +50,12 @@ def clean_history(raw: Any) -> list[dict]:
     if not isinstance(raw, list):
         raise BadInputError("history must be a list of {'role', 'content'} messages, oldest first")
     history: list[dict] = []
-    for item in raw:
+    for number, item in enumerate(raw[-MAX_ITEMS:], start=1):
         if isinstance(item, dict):
-            if item.get("role") not in ("user", "assistant") or (item.get("metadata") or {}).get("title"):
+            metadata = item.get("metadata")
+            if item.get("role") not in ("user", "assistant") or (
+                isinstance(metadata, dict) and metadata.get("title")
+            ):
                 continue
             text = _text(item.get("content"))
             if text:
@@ -58,6 +67,7 @@ def clean_history(raw: Any) -> list[dict]:
                     history.append({"role": role, "content": text})
         else:
             raise BadInputError(
-                f"history item {item!r} is neither a message dict nor a [question, answer] pair"
+                f"history item {number} is a {type(item).__name__}, neither a {{'role', 'content'}} "
+                "message nor a [question, answer] pair"
             )
     return history

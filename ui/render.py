@@ -62,7 +62,7 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
             "role": "assistant",
             "content": _searched_for(answer) + passage_html(evidence),
             "metadata": {
-                "title": f"Source: {evidence.document}",
+                "title": f"Source: {markdown_text(evidence.document)}",  # a name is text, never markup
                 "log": f"score {answer.score:.2f}",
                 **status,
             },

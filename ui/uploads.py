@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from qa import Assistant, BadInputError, QAError
 from qa.uploads import check_uploads
@@ -53,10 +54,12 @@ def add_documents(
     return "\n\n".join(lines)  # one paragraph each
 
 
-def remove_document(assistant: Assistant, name: str | None) -> str:
+def remove_document(assistant: Assistant, name: Any) -> str:
     """Remove `name` from the index; the last document stays (the chat needs something to read)."""
-    if not name:
+    if name is None or name == "":
         return "Choose a document to remove."
+    if not isinstance(name, str):
+        return f"The document to remove must be named by a string, not a {type(name).__name__}."
     documents = assistant.documents()
     if name not in documents:
         return f"**{markdown_text(name)}** is not in the index (any more)."
