@@ -119,3 +119,29 @@ def test_example_click_follow_up_clear_and_upload(open_chat, fake_assistant, tmp
     page.locator("#upload input[type=file]").set_input_files(str(notes))
     page.locator("#upload-status").get_by_text("Added harbour.md").wait_for()
     page.locator("#documents").get_by_text("harbour.md").wait_for()
+
+
+def test_a_mixed_batch_reports_each_file_and_names_are_shown_as_text(open_chat, fake_assistant, tmp_path):
+    from playwright.sync_api import expect
+
+    markup = tmp_path / "<img src=x onerror=\"document.title='XSS'\">.txt"  # as `qa index` would add it
+    markup.write_text("The lighthouse keeper of Port Elin is Agnes Varga.\n", encoding="utf-8")
+    fake_assistant.index([markup])
+    page = open_chat(fake_assistant)
+    documents = page.locator("#documents")
+    expect(documents).to_contain_text(markup.name)  # the name as text, not an element
+
+    hidden = tmp_path / ".notes.md"
+    hidden.write_text("The harbour master of Port Elin is Ivo Petrov.\n", encoding="utf-8")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * (10 * 1024 * 1024 + 1))
+    page.locator("#upload input[type=file]").set_input_files([str(hidden), str(big)])
+    status = page.locator("#upload-status")
+    status.get_by_text("big.txt: 10.5 MB is over the 10 MB limit").wait_for()
+    assert "Added .notes.md (1 passage)" in status.inner_text()
+    documents.get_by_text(".notes.md").wait_for()
+
+    ask(page, "Who is the lighthouse keeper of Port Elin?")
+    page.locator("#chat").get_by_text(f"Source: {markup.name}").wait_for()
+    assert page.locator("img[src=x]").count() == 0
+    assert page.title() != "XSS"
