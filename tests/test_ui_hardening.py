@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_ui import HARBOUR, serve
 
 from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION, write_config
 from qa import Assistant
 from qa.uploads import MAX_FILE_BYTES
-from test_ui import HARBOUR, serve
 
 
 @pytest.fixture
@@ -110,8 +110,8 @@ def test_a_read_only_chat_answers_but_takes_no_documents(tmp_path):
 def test_a_login_is_asked_for_when_configured(fake_assistant):
     import httpx
     from gradio_client import Client
-
     from test_ui import free_port
+
     from ui.app import launch
 
     app = launch(fake_assistant, port=free_port(), block=False, quiet=True, auth=[("alice", "s3cret")])
