@@ -19,15 +19,23 @@ from index.keyword import tokenize
 from qa.errors import ConfigError
 
 FILE = "answerability.json"
-FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap", "sentence_score")
+FEATURES = (
+    "span_score", "dense_score", "top_dense_score", "bm25_score", "overlap", "sentence_score", "null_margin",
+)  # fmt: skip
 UNNAMED = FEATURES[:5]  # what a file without "features" (written before they were named) weighs
 
 
 def signals(
-    span_score: float, meta: dict, question: str, passage: str, sentence_score: float = 0.0
+    span_score: float,
+    meta: dict,
+    question: str,
+    passage: str,
+    sentence_score: float = 0.0,
+    null_margin: float = 0.0,
 ) -> dict[str, float]:
     """What the decision weighs, by name (see FEATURES); `sentence_score` is the rank of the
-    sentence the answer came from, when the reader picks sentences."""
+    sentence the answer came from, when the reader picks sentences; `null_margin` how far the span's
+    logit is above the reader's no-answer logit on that sentence (SQuAD 2.0's null-score difference)."""
     q = set(tokenize(question))
     overlap = len(q & set(tokenize(passage))) / len(q) if q else 0.0
     return {
@@ -37,6 +45,7 @@ def signals(
         "bm25_score": math.log1p(float(meta.get("bm25_score", 0.0))),
         "overlap": overlap,
         "sentence_score": sentence_score,
+        "null_margin": null_margin,
     }
 
 

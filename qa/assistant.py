@@ -299,6 +299,7 @@ class Assistant:
                 query,
                 top.document.content or "",
                 float(top.meta.get("sentence_score", 0.0)),
+                float(top.meta.get("null_margin", 0.0)),
             )
             best, probability = top, self._calibrator.probability(seen)
         no_answer = best is None or probability < self._calibrator.threshold

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from qa.answer import Answer
-from qa.errors import BadInputError, ConfigError, QAError
+from qa.errors import ConfigError, friendly_errors
 from qa.progress import terminal_bar
 
 logger = logging.getLogger("qa")
-
-USAGE_ERRORS = (BadInputError, ConfigError)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -33,31 +29,6 @@ def _configure_logging(verbose: bool) -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """QAError -> one line and exit 2 (bad input, config) or 1; anything else: one line, exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except USAGE_ERRORS as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except QAError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if os.environ.get("QA_DEBUG"):
-                raise
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            click.echo(f"error: {type(exc).__name__}: {first} (set QA_DEBUG=1 for details)", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 config_option = click.option(
@@ -178,7 +149,7 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
 def _register_verbs() -> None:
     """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
     from qa.evaluation.cli import eval_command
-    from qa.training_cli import train_reader_command
+    from qa.training.cli import train_reader_command
 
     qa.add_command(eval_command, "eval")
     qa.add_command(train_reader_command, "train-reader")

@@ -11,6 +11,7 @@ returns `answers: list[ExtractedAnswer]` (exact spans of the passages, offsets i
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -187,6 +188,28 @@ class SentenceSpanReader:
         distinct = {a.data: a for a in reversed(picked)}
         return [a for a in picked if distinct[a.data] is a][: self.sentences]
 
+    def _null_logits(self, query: str, texts: list[str]) -> list[float]:
+        """The reader's no-answer logit ([CLS] start + end) for the question on each text: what a
+        SQuAD 2.0 reader weighs its best span against (Haystack's reader does not return it)."""
+        import torch
+
+        tokenizer, model = self.spans.tokenizer, self.spans.model
+        enc = tokenizer(
+            [query] * len(texts), texts, truncation="only_second", max_length=self.max_seq_length,
+            padding=True, return_tensors="pt",
+        )  # fmt: skip
+        with torch.inference_mode():  # as Haystack feeds it: no token_type_ids
+            out = model(
+                input_ids=enc["input_ids"].to(model.device),
+                attention_mask=enc["attention_mask"].to(model.device),
+            )
+        return (out.start_logits[:, 0] + out.end_logits[:, 0]).tolist()
+
+    def _span_logit(self, score: float) -> float:
+        """The span's start + end logit, from Haystack's sigmoid(logit x calibration_factor)."""
+        p = min(max(score, 1e-9), 1 - 1e-9)
+        return math.log(p / (1 - p)) / self.spans.calibration_factor
+
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
         picked = self._pick(query, documents)
@@ -196,6 +219,7 @@ class SentenceSpanReader:
         k = top_k or self.top_k
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
         found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
+        nulls = self._null_logits(query, [a.data for a in picked]) if found else []
         answers = []
         for a in found:
             if a.document is None or a.document_offset is None:
@@ -210,7 +234,11 @@ class SentenceSpanReader:
                     document_offset=ExtractedAnswer.Span(
                         a.document_offset.start + shift, a.document_offset.end + shift
                     ),
-                    meta={**a.meta, "sentence_score": source.score},
+                    meta={
+                        **a.meta,
+                        "sentence_score": source.score,
+                        "null_margin": self._span_logit(a.score) - nulls[a.document.meta["sentence"]],
+                    },
                 )
             )
         answers.sort(key=lambda a: -(a.score + self.sentence_weight * a.meta["sentence_score"]))

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from qa.answerability import FEATURES, Calibrator, signals
-from qa.calibration import Observation, fit
 from qa.errors import ConfigError
+from qa.training.calibration import Observation, fit
 
 
 def test_a_calibrator_weighs_the_signals_its_file_names_and_refuses_unknown_ones(tmp_path):
@@ -23,7 +23,7 @@ def test_a_calibrator_weighs_the_signals_its_file_names_and_refuses_unknown_ones
 
 def test_fit_on_a_subset_of_signals_learns_that_a_higher_span_score_means_right():
     rows = [
-        Observation(x=[s, 0.5, 0.5, 1.0, 0.5, 1.0], f1=float(s > 0.5), answerable=True)
+        Observation(x=[s, 0.5, 0.5, 1.0, 0.5, 1.0, 2.0], f1=float(s > 0.5), answerable=True)
         for s in [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] * 5
     ]
     calibrator = fit(rows, features=("span_score",))

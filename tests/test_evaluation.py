@@ -90,18 +90,18 @@ def test_gold_rank_is_the_first_passage_holding_an_answer_on_word_boundaries():
     assert gold_rank(["THE EUROPEAN UNION, and others"], ["the European Union"]) == 1
 
 
-def result(qid, gold, predicted, rank, latency=10.0, kind="who"):
+def result(qid, gold, predicted, rank, latency=10.0, kind="who", score=0.5):
     em, f1 = score_answer(predicted, gold)
-    return QuestionResult(qid, f"question {qid}", kind, gold, predicted, 0.5, em, f1, rank, latency)
+    return QuestionResult(qid, f"question {qid}", kind, gold, predicted, score, em, f1, rank, latency)
 
 
 def test_summary_splits_has_answer_and_no_answer_and_scores_abstention_and_retrieval():
     results = [
-        result("a", ["Wang Yi"], "Wang Yi", 1, latency=10),  # right
-        result("b", ["Wang Yi"], "Wang", 3, latency=20),  # partial, F1 2/3
-        result("c", ["Lavrov"], None, 0, latency=30),  # abstained on an answerable question
-        result("d", [], None, None, latency=40, kind="unanswerable"),  # rightly abstained
-        result("e", [], "Paris", None, latency=50, kind="unanswerable"),  # should have abstained
+        result("a", ["Wang Yi"], "Wang Yi", 1, latency=10, score=0.9),  # right
+        result("b", ["Wang Yi"], "Wang", 3, latency=20, score=0.6),  # partial, F1 2/3
+        result("c", ["Lavrov"], None, 0, latency=30, score=0.1),  # abstained on an answerable question
+        result("d", [], None, None, latency=40, kind="unanswerable", score=0.2),  # rightly abstained
+        result("e", [], "Paris", None, latency=50, kind="unanswerable", score=0.6),  # should have abstained
     ]
     s = summarize(results)
     assert s.overall == {
@@ -117,6 +117,8 @@ def test_summary_splits_has_answer_and_no_answer_and_scores_abstention_and_retri
         "recall": 50.0,
         "no_answer_accuracy": 50.0,
         "has_answer_abstention_rate": 33.33,
+        # answerable scores 0.9, 0.6, 0.1 against 0.2, 0.6: pairs won 2 + 0.5 + 0 + 1 + 0 of 6
+        "answerability_auc": round(3.5 / 6, 4),
     }
     # ranks 1, 3, not found: R@1 1/3, R@3 2/3, R@5 2/3, MRR (1 + 1/3 + 0) / 3
     assert s.retrieval == {"recall@1": 33.33, "recall@3": 66.67, "recall@5": 66.67, "mrr": 0.4444, "count": 3}

@@ -1,6 +1,6 @@
 """Synthetic cloze questions: exact answer spans, a wh-word that fits the answer, no answer leaked."""
 
-from qa.synthetic import synthetic_questions
+from qa.training.synthetic import synthetic_questions
 
 TEXT = (
     "The Congress of Vienna opened in September 1814 under Klemens von Metternich. "
@@ -39,3 +39,22 @@ def test_no_answer_examples_are_asked_on_a_sentence_without_the_answer():
 def test_the_same_seed_gives_the_same_questions():
     first = synthetic_questions([("Vienna", TEXT)], seed=3)
     assert first == synthetic_questions([("Vienna", TEXT)], seed=3)
+
+
+def test_swapped_questions_ask_about_a_name_the_context_does_not_hold():
+    from qa.training.squad import SquadQuestion
+    from qa.training.synthetic import swapped_questions
+
+    other = "Talleyrand represented France. Castlereagh represented Britain at the talks."
+    asked = [
+        SquadQuestion("a", "Who chaired the Congress of Vienna?", ["Metternich"], [TEXT.index("Metternich")],
+                      TEXT, "Vienna"),
+        SquadQuestion("b", "Who represented France?", ["Talleyrand"], [0], other, "Vienna"),
+    ]  # fmt: skip
+    swapped = swapped_questions(asked, share=1.0)
+    assert swapped and all(not q.answerable for q in swapped)
+    for q in swapped:
+        original = next(a for a in asked if q.id == a.id + "/swap")
+        assert q.context == original.context and q.question != original.question
+        new_words = set(q.question.split()) - set(original.question.split())
+        assert new_words and not any(w.strip("?") in q.context for w in new_words)

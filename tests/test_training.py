@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from haystack import Document
 
 from qa.cli import qa
-from qa.squad import SquadQuestion
-from qa.training import TrainSettings, passage_examples, sentence_examples, train_reader
+from qa.training.squad import SquadQuestion
+from qa.training.train import TrainSettings, passage_examples, sentence_examples, train_reader
 
 CONTEXT = (
     "The treaty was signed in Vienna in 1815. It ended a long war. Diplomats from five powers attended. "
@@ -159,7 +159,7 @@ def test_questions_too_long_for_the_window_are_left_out_instead_of_failing():
     from transformers import AutoTokenizer
 
     from index.embedding import bundled_model_path
-    from qa.training import featurize
+    from qa.training.train import featurize
 
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     short, _, _ = questions()
@@ -167,3 +167,23 @@ def test_questions_too_long_for_the_window_are_left_out_instead_of_failing():
     features = featurize(tokenizer, [long, short], max_length=64, stride=96)
     assert len(features) >= 1
     assert all(f["input_ids"][1 : 1 + 5] == tokenizer(short.question)["input_ids"][1:6] for f in features)
+
+
+def test_sampling_keeps_every_unanswerable_question_and_gzip_files_load(tmp_path):
+    import gzip
+
+    from qa.training.squad import load_squad
+    from qa.training.train import sampled
+
+    many = [SquadQuestion(str(k), "Where?", ["Vienna"], [0], "Vienna.", "T") for k in range(10)]
+    many += [SquadQuestion("n", "Who?", [], [], "Vienna.", "T")]
+    kept = sampled(many, 3, seed=1)
+    assert sum(q.answerable for q in kept) == 3 and kept[-1].id == "n"
+    assert sampled(many, 3, seed=1) == kept  # seeded
+    data = {"data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": "a", "question": "Where was the treaty signed?",
+         "answers": [{"text": "Vienna", "answer_start": CONTEXT.index("Vienna")}]}]}]}]}  # fmt: skip
+    with gzip.open(tmp_path / "train.json.gz", "wt", encoding="utf-8") as f:
+        json.dump(data, f)
+    (loaded,) = load_squad(tmp_path / "train.json.gz")
+    assert loaded.answers == ["Vienna"] and loaded.context == CONTEXT

@@ -1,35 +1,20 @@
 """`qa eval DATASET`: score the assistant on a question set and write a run folder.
 
-Registered on the `qa` group by `qa.cli`; `qa.cli` is imported lazily here (it imports this module).
+Registered on the `qa` group by `qa.cli`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from qa.errors import BadInputError
+from qa.errors import BadInputError, friendly_errors
 from qa.progress import terminal_bar
 
 DEFAULT_RUNS = Path("runs")
-
-
-def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`qa.cli.friendly_errors`, looked up when the command runs: one line on stderr, non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from qa.cli import friendly_errors
-
-        return friendly_errors(func)(*args, **kwargs)
-
-    return wrapper
 
 
 def default_run_dir(dataset_name: str, reader_only: bool) -> Path:
@@ -63,7 +48,7 @@ def default_run_dir(dataset_name: str, reader_only: bool) -> Path:
     envvar="QA_CONFIG",
     help="YAML settings (default: $QA_CONFIG, then config/default.yaml).",
 )
-@_friendly
+@friendly_errors
 def eval_command(
     dataset: Path,
     as_json: bool,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import BadInputError
+from qa.training.squad import Paragraph, SquadFormatError, parse_squad
 
 JSONL = "jsonl"
 SQUAD = "squad"
@@ -46,13 +47,6 @@ class Question:
             return "unanswerable"
         words = self.question.lower().replace("?", " ").split()
         return next((w if w != "whom" else "who" for w in words if w in _WH_WORDS), "other")
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    title: str
-    number: int  # position within its article
-    context: str
 
 
 @dataclass(frozen=True)
@@ -159,46 +153,14 @@ def _jsonl(text: str, path: Path) -> list[Question]:
 
 
 def _squad(data: dict, path: Path) -> tuple[list[Question], list[Paragraph]]:
-    articles = data["data"]
-    if not isinstance(articles, list):
-        raise _fail(path, "data", "expected a list of articles")
-    questions: list[Question] = []
-    paragraphs: list[Paragraph] = []
-    for a, article in enumerate(articles):
-        where = f"data[{a}]"
-        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
-            raise _fail(path, where, 'expected {"title", "paragraphs": [...]}')
-        title = str(article.get("title") or f"article-{a}")
-        for p, paragraph in enumerate(article["paragraphs"]):
-            here = f"{where}.paragraphs[{p}]"
-            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str):
-                raise _fail(path, here, 'expected {"context": str, "qas": [...]}')
-            if not isinstance(paragraph.get("qas"), list):
-                raise _fail(path, here, 'missing "qas" (a list of questions)')
-            context = paragraph["context"]
-            paragraphs.append(Paragraph(title, p, context))
-            for q, qa in enumerate(paragraph["qas"]):
-                questions.append(_squad_question(qa, context, title, path, f"{here}.qas[{q}]"))
-    if not questions:
+    try:
+        parsed, paragraphs = parse_squad(data)
+    except SquadFormatError as exc:
+        raise _fail(path, exc.where, exc.problem) from exc
+    if not parsed:
         raise BadInputError(f"dataset {path} has no questions; {_EXPECTED}")
+    questions = [Question(q.id, q.question, q.answers, context=q.context, title=q.title) for q in parsed]
     return questions, paragraphs
-
-
-def _squad_question(qa: Any, context: str, title: str, path: Path, where: str) -> Question:
-    if not isinstance(qa, dict) or not isinstance(qa.get("question"), str) or not qa["question"].strip():
-        raise _fail(path, where, 'missing "question"')
-    raw = [] if qa.get("is_impossible") else qa.get("answers", [])
-    if not isinstance(raw, list) or not all(
-        isinstance(x, dict) and isinstance(x.get("text"), str) for x in raw
-    ):
-        raise _fail(path, where, '"answers" must be a list of {"text", "answer_start"}')
-    return Question(
-        id=str(qa.get("id", where)),
-        question=qa["question"],
-        answers=[x["text"] for x in raw],
-        context=context,
-        title=title,
-    )
 
 
 __all__ = ["JSONL", "SQUAD", "Dataset", "Paragraph", "Question", "load_dataset"]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from qa.squad import best_scores, normalize_answer
+from qa.training.squad import best_scores, normalize_answer
 
 RECALL_AT = (1, 3, 5)
 
@@ -86,6 +86,21 @@ def _ratio(hits: int, total: int) -> float | None:
     return round(100.0 * hits / total, 2) if total else None
 
 
+def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
+    """The chance that a random positive scores above a random negative (ties count half)."""
+    if not positive or not negative:
+        return None
+    scores = np.concatenate([np.asarray(positive, dtype=float), np.asarray(negative, dtype=float)])
+    order = scores.argsort(kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):  # average ranks of ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    n_pos, n_neg = len(positive), len(negative)
+    return round(float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)), 4)
+
+
 @dataclass
 class Summary:
     overall: dict
@@ -112,6 +127,8 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
         "recall": _ratio(sum(r.abstained for r in no), len(no)),
         "no_answer_accuracy": _ratio(sum(r.abstained for r in no), len(no)),
         "has_answer_abstention_rate": _ratio(sum(r.abstained for r in has), len(has)),
+        # how well the answer probability separates answerable from unanswerable questions (0.5: not)
+        "answerability_auc": roc_auc([r.score for r in has], [r.score for r in no]),
     }
     ranked = [r.gold_rank for r in has if r.gold_rank is not None]
     retrieval = None
@@ -140,6 +157,7 @@ __all__ = [
     "Summary",
     "contains_answer",
     "gold_rank",
+    "roc_auc",
     "score_answer",
     "summarize",
 ]

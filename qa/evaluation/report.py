@@ -73,6 +73,8 @@ def headline_rows(run: EvalRun) -> list[tuple[str, str]]:
             f"has-answer abstention {_num(a['has_answer_abstention_rate'])})",
         )
     )
+    if a.get("answerability_auc") is not None:
+        rows.append(("answerability", f"ROC AUC {a['answerability_auc']:.3f} (answer probability)"))
     if s.retrieval:
         r = s.retrieval
         recall = "  ".join(f"R@{k} {_num(r[f'recall@{k}'])}" for k in RECALL_AT)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.squad import SquadQuestion, normalize_answer
+from qa.training.squad import SquadQuestion, normalize_answer
 
 logger = logging.getLogger(__name__)
 

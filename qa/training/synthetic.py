@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from index.splitting import split_sentences
-from qa.squad import SquadQuestion
+from qa.training.squad import SquadQuestion
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(

@@ -22,7 +22,7 @@ import numpy as np
 from qa.answerability import FEATURES, Calibrator
 from qa.evaluation.datasets import Paragraph
 from qa.evaluation.runner import write_corpus
-from qa.squad import SquadQuestion, best_scores
+from qa.training.squad import SquadQuestion, best_scores
 
 logger = logging.getLogger(__name__)
 

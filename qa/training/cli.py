@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa.errors import BadInputError
+from qa.errors import BadInputError, friendly_errors
 from qa.progress import terminal_bar
 
 SYNTHETIC_LENGTH = 128  # a cloze question is asked on one or two sentences
@@ -16,7 +16,7 @@ SENTENCE_LEARNING_RATE = 3e-5  # the last stage refines a trained reader
 
 
 def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -> list:
-    from qa.squad import load_squad
+    from qa.training.squad import load_squad
 
     questions = []
     for path in paths:
@@ -34,7 +34,7 @@ def _load(paths: tuple[Path, ...], titles: set[str] | None, exclude: set[str]) -
 def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
     """(title, text) pairs to make synthetic questions from: a SQuAD file's paragraphs, a document's text."""
     from index.reading import read_documents
-    from qa.synthetic import contexts_of
+    from qa.training.synthetic import contexts_of
 
     squad = tuple(p for p in paths if p.suffix.lower() == ".json")
     documents = [p for p in paths if p not in squad]
@@ -142,13 +142,18 @@ def train_reader_command(
     TransformersExtractiveReader) loads. Training examples are recast onto the short passages the
     index serves, so a reader trains on what retrieval hands it.
     """
-    from qa.cli import friendly_errors
 
     @friendly_errors
     def run() -> None:
-        from qa.calibration import calibrate
-        from qa.synthetic import swapped_questions, synthetic_questions
-        from qa.training import TrainSettings, passage_examples, sampled, sentence_examples, train_reader
+        from qa.training.calibration import calibrate
+        from qa.training.synthetic import swapped_questions, synthetic_questions
+        from qa.training.train import (
+            TrainSettings,
+            passage_examples,
+            sampled,
+            sentence_examples,
+            train_reader,
+        )
 
         def split(names: str | None) -> set[str] | None:
             return {n.strip() for n in names.split(",") if n.strip()} if names else None
