@@ -81,8 +81,8 @@ def test_malformed_chat_input_gets_a_message_not_a_crash(client):
         client.predict(123, api_name="/chat")
     with pytest.raises(AppError, match="history item 1 is a str"):
         client.predict(EXAMPLE_QUESTION, ["just a string"], api_name="/chat")
-    huge = [{"role": "user", "content": "lorem ipsum dolor " * 60_000}]
-    _, details = client.predict("What did he do?", huge, api_name="/chat")
+    long = [{"role": "user", "content": "lorem ipsum dolor " * 10_000}]  # 180 KB: under the request cap
+    _, details = client.predict("What did he do?", long, api_name="/chat")
     assert len(details["rewritten_question"]) <= 4000
 
 
@@ -125,3 +125,23 @@ def test_a_login_is_asked_for_when_configured(fake_assistant):
         assert EXAMPLE_ANSWER in reply
     finally:
         app.close()
+
+
+def test_an_oversized_request_is_refused_and_the_server_keeps_answering(served, client):
+    import httpx
+
+    url = f"{served.local_url}gradio_api/call/chat"
+    huge = {"data": ["What did he do?", [{"role": "user", "content": "lorem ipsum dolor " * 60_000}]]}
+    refused = httpx.post(url, json=huge, timeout=60)
+    assert refused.status_code == 413 and "send a shorter question" in refused.json()["error"]
+
+    def chunks():  # no Content-Length: the body streams until the cap
+        yield b'{"data": ["What did he do?", [{"role": "user", "content": "'
+        for _ in range(200):
+            yield b"lorem ipsum dolor " * 1000
+        yield b'"}]]}'
+
+    streamed = httpx.post(url, content=chunks(), headers={"content-type": "application/json"}, timeout=60)
+    assert streamed.status_code == 413
+    reply, _ = client.predict(EXAMPLE_QUESTION, api_name="/chat")
+    assert EXAMPLE_ANSWER in reply

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
 from qa.uploads import ALLOWED_SUFFIXES, MAX_FILE_BYTES
 from ui.history import Turn, clean_history, plain_history
+from ui.limits import BodyLimit
 from ui.render import document_rows, markdown_text, turn_messages
 from ui.uploads import add_documents, remove_document
 
@@ -257,6 +259,8 @@ def launch(
         server_port=port,
         prevent_thread_lock=not block,
         auth=auth,
+        # uploads are bounded by max_file_size as they stream to disk; every other body by BodyLimit
+        app_kwargs={"middleware": [Middleware(BodyLimit, exempt=("/gradio_api/upload", "/upload"))]},
         auth_message="Log in with a user and password from the server's QA_AUTH setting.",
         # a cap on what one upload may send; files over 10 MB but under it are refused one by one
         max_file_size=MAX_UPLOAD_BYTES,
