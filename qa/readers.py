@@ -194,6 +194,7 @@ class SentenceSpanReader:
         import torch
 
         tokenizer, model = self.spans.tokenizer, self.spans.model
+        assert model is not None, "warm_up() loads the model"
         enc = tokenizer(
             [query] * len(texts), texts, truncation="only_second", max_length=self.max_seq_length,
             padding=True, return_tensors="pt",
@@ -219,7 +220,7 @@ class SentenceSpanReader:
         k = top_k or self.top_k
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
         found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
-        nulls = self._null_logits(query, [a.data for a in picked]) if found else []
+        nulls = self._null_logits(query, [a.data or "" for a in picked]) if found else []
         answers = []
         for a in found:
             if a.document is None or a.document_offset is None:
