@@ -129,15 +129,17 @@ def test_uploads_are_checked_by_content_size_and_type(tmp_path: Path):
     assert check.accepted == [good]
     refused = "\n".join(check.refused)
     assert "notes.pdf: content is a text file, not what .pdf promises" in refused
-    assert "photo.txt: content is binary or not UTF-8 text" in refused
+    assert "photo.txt: content is binary, or text in neither UTF-8 nor UTF-16" in refused
     assert "big.txt: 10.5 MB is over the 10 MB limit" in refused
     assert "letter.docx: unsupported file type .docx; use .txt, .md or .pdf" in refused
 
 
 # ---- a launched app ---------------------------------------------------------------------------
 def test_the_chat_binds_to_localhost_and_documents_its_api(app, client):
+    from ui.app import MAX_UPLOAD_BYTES
+
     assert app.server_name == "127.0.0.1"
-    assert app.max_file_size == MAX_FILE_BYTES  # bigger uploads are refused before they are stored
+    assert app.max_file_size == MAX_UPLOAD_BYTES  # bigger uploads are refused before they are stored
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert [p["parameter_name"] for p in api["/chat"]["parameters"]] == ["message", "history"]
     assert {"/chat", "/add_documents", "/remove_document"} <= set(api)
