@@ -26,6 +26,7 @@ from haystack.dataclasses import ExtractedAnswer
 
 from index.keyword import tokenize
 from index.splitting import split_sentences
+from qa.answerability import Calibrator
 from qa.config import Settings
 from qa.errors import ConfigError
 
@@ -111,6 +112,7 @@ class SentenceSpanReader:
         dense_weight: float = 0.0,
         passage_weight: float = 0.0,
         sentence_weight: float = 0.0,
+        null_margin: bool = False,
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
@@ -118,6 +120,7 @@ class SentenceSpanReader:
         self.max_seq_length, self.stride = max_seq_length, stride
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
         self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
+        self.null_margin = null_margin  # one more forward pass, for a calibrator that weighs it
         self.picker = OverlapReader(top_k=10_000)
         self.embedder: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -136,6 +139,7 @@ class SentenceSpanReader:
             max_seq_length=self.max_seq_length, stride=self.stride,
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
             passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
+            null_margin=self.null_margin,
         )  # fmt: skip
 
     @classmethod
@@ -220,7 +224,7 @@ class SentenceSpanReader:
         k = top_k or self.top_k
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
         found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
-        nulls = self._null_logits(query, [a.data or "" for a in picked]) if found else []
+        nulls = self._null_logits(query, [a.data or "" for a in picked]) if found and self.null_margin else []
         answers = []
         for a in found:
             if a.document is None or a.document_offset is None:
@@ -238,7 +242,9 @@ class SentenceSpanReader:
                     meta={
                         **a.meta,
                         "sentence_score": source.score,
-                        "null_margin": self._span_logit(a.score) - nulls[a.document.meta["sentence"]],
+                        "null_margin": self._span_logit(a.score) - nulls[a.document.meta["sentence"]]
+                        if nulls
+                        else 0.0,
                     },
                 )
             )
@@ -304,6 +310,12 @@ def choose_reader(settings: Settings) -> ReaderChoice:
     return offline_choice(settings)
 
 
+def _weighs_null_margin(model: str) -> bool:
+    """Whether the answerability model calibrated for this reader weighs its no-answer logit."""
+    calibrator = Calibrator.load(model if Path(model).is_dir() else None)
+    return calibrator.weights is not None and "null_margin" in calibrator.features
+
+
 def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
     """The reader component; `offline_sentences` > 0 makes an offline span reader answer inside the
     best N sentences only (SentenceSpanReader)."""
@@ -319,6 +331,7 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
             dense_weight=settings.sentence_dense_weight,
             passage_weight=settings.sentence_passage_weight,
             sentence_weight=settings.sentence_weight,
+            null_margin=_weighs_null_margin(choice.model),
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

@@ -38,3 +38,27 @@ def test_a_file_from_before_signals_were_named_weighs_the_first_five(tmp_path):
     (tmp_path / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
     calibrator = Calibrator.load(tmp_path)
     assert calibrator.probability(signals(0.9, {}, "Who?", "Metternich", sentence_score=2.0)) > 0.9
+
+
+@pytest.mark.slow
+def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
+    import shutil
+
+    from conftest import EXAMPLE_QUESTION
+    from qa import Assistant
+    from qa.readers import BUNDLED_READER
+
+    model = tmp_path / "reader"
+    shutil.copytree(BUNDLED_READER, model)
+    saved = {"features": ["span_score", "null_margin"], "weights": [1.0, 0.5], "bias": 0.0, "threshold": 0.5}
+    (model / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model))
+    answered = assistant.ask(EXAMPLE_QUESTION).signals["null_margin"]
+    off_topic = assistant.ask("Who won the 2018 World Cup?").signals["null_margin"]
+    assert answered > off_topic  # the span stands further above "no answer" when the text answers
+    assert (
+        Assistant.from_config(index_dir=real_index_dir, reader="offline")
+        .ask(EXAMPLE_QUESTION)
+        .signals["null_margin"]
+        == 0.0
+    )  # the shipped calibrator does not weigh it: the extra pass is skipped

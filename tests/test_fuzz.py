@@ -17,7 +17,11 @@ from qa import Answer, Assistant, QAError
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=20,
 )
@@ -116,7 +120,9 @@ def test_the_cli_prints_an_answer_or_one_error_line(config, question):
 
     from qa.cli import qa
 
-    result = CliRunner().invoke(qa, ["ask", "--config", str(config), "--", question])  # as a script passes input
+    result = CliRunner().invoke(
+        qa, ["ask", "--config", str(config), "--", question]
+    )  # as a script passes input
     assert result.exit_code in (0, 2), result.output
     assert "Traceback" not in result.output
     if result.exit_code:

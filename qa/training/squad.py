@@ -142,4 +142,3 @@ def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadQu
     """Every question of a SQuAD 1.1/2.0 file (or `.json.gz`), optionally only the named articles'."""
     questions, _ = parse_squad(read_squad_json(path))
     return [q for q in questions if titles is None or q.title in titles]
-
