@@ -234,9 +234,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 
 def forget_uploads(paths: Any) -> None:
-    """Delete the uploaded copies Gradio wrote for one upload (the index keeps the text)."""
+    """Delete the uploaded copies Gradio wrote for one upload (the index keeps the text); only files
+    inside Gradio's upload folder, whatever a client names."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
     for path in paths if isinstance(paths, list) else []:
-        if isinstance(path, str) and path:
+        if isinstance(path, str) and path and Path(path).resolve().is_relative_to(folder):
             Path(path).unlink(missing_ok=True)
 
 
