@@ -36,7 +36,7 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
     from index.reading import read_documents
     from qa.training.synthetic import contexts_of
 
-    squad = tuple(p for p in paths if p.suffix.lower() == ".json")
+    squad = tuple(p for p in paths if p.name.lower().endswith((".json", ".json.gz")))
     documents = [p for p in paths if p not in squad]
     texts = contexts_of(_load(squad, None, set())) if squad else []
     if documents:
