@@ -74,6 +74,11 @@ def _holding(q: SquadQuestion, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return [(s, e) for s, e in spans if s <= a_start and a_end <= e]
 
 
+def _without_answer(q: SquadQuestion, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans holding none of the gold answers' texts: clean no-answer examples for `q`."""
+    return [(s, e) for s, e in spans if not any(g in q.context[s:e] for g in q.answers)]
+
+
 def sampled(questions: Sequence[SquadQuestion], answerable: int, *, seed: int = 42) -> list[SquadQuestion]:
     """`answerable` answerable questions drawn at random, and every unanswerable one, in their order."""
     rng = random.Random(seed)
@@ -118,11 +123,7 @@ def passage_examples(
                 out += _answers_within(q, *holding[0], all_answers)
             if rng.random() >= negatives:
                 continue
-        others = [
-            sp
-            for sp in spans
-            if sp not in holding and not any(g in q.context[sp[0] : sp[1]] for g in q.answers)
-        ]
+        others = _without_answer(q, spans)
         if not others:
             continue
         s, e = max(others, key=lambda sp: _overlap(q.question, q.context[sp[0] : sp[1]]))
@@ -155,8 +156,7 @@ def sentence_examples(
                 continue  # the answer crosses a sentence boundary: no sentence is a clean negative
             out += _answers_within(q, *holding[0], all_answers)
         others = sorted(
-            (sp for sp in spans if not any(g in q.context[sp[0] : sp[1]] for g in q.answers)),
-            key=lambda sp: -_overlap(q.question, q.context[sp[0] : sp[1]]),
+            _without_answer(q, spans), key=lambda sp: -_overlap(q.question, q.context[sp[0] : sp[1]])
         )
         for n, (s, e) in enumerate(others[:negatives]):
             out.append(SquadQuestion(f"{q.id}/neg{n}", q.question, [], [], q.context[s:e], q.title))
