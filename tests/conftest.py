@@ -70,6 +70,33 @@ def fake_assistant(fake_config: Path):
     return Assistant.from_config(fake_config)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(assistant, **options):
+    """The chat over `assistant`, launched on a free loopback port (close it after)."""
+    from ui.app import launch
+
+    return launch(assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True, **options)
+
+
+@pytest.fixture
+def app(fake_assistant):
+    served = serve(fake_assistant)
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def client(app):
+    from gradio_client import Client
+
+    return Client(app.local_url, verbose=False)
+
+
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory) -> Path:
     """An index of the seeds built once with the real bundled embedder."""

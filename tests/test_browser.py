@@ -7,12 +7,11 @@ with `QA_SCREENSHOT=docs/chat.png pytest -m browser`), else into the test's temp
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +38,6 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def serve(assistant):
-    from ui.app import launch
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return launch(assistant, host="127.0.0.1", port=port, block=False, quiet=True)
 
 
 @pytest.fixture

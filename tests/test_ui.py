@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import html
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve
 from qa import NO_ANSWER_TEXT, Answer, Source
 from qa.uploads import MAX_FILE_BYTES, check_uploads
 
@@ -18,32 +17,6 @@ HARBOUR = (
     "# Harbour notes\n\nThe lighthouse keeper of Port Elin is Agnes Varga.\n"
     "She painted the lighthouse blue in 1998 after the great storm.\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(assistant):
-    from ui.app import launch
-
-    return launch(assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
-
-
-@pytest.fixture
-def app(fake_assistant):
-    served = serve(fake_assistant)
-    yield served
-    served.close()
-
-
-@pytest.fixture
-def client(app):
-    from gradio_client import Client
-
-    return Client(app.local_url, verbose=False)
 
 
 def texts(chat: list[dict], role: str, with_title: bool = False) -> list[str]:

@@ -6,25 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ui import HARBOUR, serve
+from test_ui import HARBOUR
 
-from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION, write_config
+from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve, write_config
 from qa import Assistant
 from qa.uploads import MAX_FILE_BYTES
-
-
-@pytest.fixture
-def served(fake_assistant):
-    app = serve(fake_assistant)
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def client(served):
-    from gradio_client import Client
-
-    return Client(served.local_url, verbose=False)
 
 
 def test_one_bad_file_does_not_block_the_others(client, tmp_path: Path):
@@ -110,11 +96,8 @@ def test_a_read_only_chat_answers_but_takes_no_documents(tmp_path):
 def test_a_login_is_asked_for_when_configured(fake_assistant):
     import httpx
     from gradio_client import Client
-    from test_ui import free_port
 
-    from ui.app import launch
-
-    app = launch(fake_assistant, port=free_port(), block=False, quiet=True, auth=[("alice", "s3cret")])
+    app = serve(fake_assistant, auth=[("alice", "s3cret")])
     try:
         assert httpx.post(f"{app.local_url}gradio_api/call/chat", json={"data": ["Hi?"]}).status_code == 401
         with pytest.raises(ValueError):
@@ -127,10 +110,10 @@ def test_a_login_is_asked_for_when_configured(fake_assistant):
         app.close()
 
 
-def test_an_oversized_request_is_refused_and_the_server_keeps_answering(served, client):
+def test_an_oversized_request_is_refused_and_the_server_keeps_answering(app, client):
     import httpx
 
-    url = f"{served.local_url}gradio_api/call/chat"
+    url = f"{app.local_url}gradio_api/call/chat"
     huge = {"data": ["What did he do?", [{"role": "user", "content": "lorem ipsum dolor " * 60_000}]]}
     refused = httpx.post(url, json=huge, timeout=60)
     assert refused.status_code == 413 and "send a shorter question" in refused.json()["error"]
