@@ -36,8 +36,11 @@ def test_kill_during_index_keeps_the_previous_index(fake_config, tmp_path):
         return time.monotonic() - started
 
     startup = timed([sys.executable, "-m", "qa.cli", "index", str(ARTICLE)])
-    build = max(0.5, timed(cmd) - startup)
-    Assistant.from_config(fake_config).index([ARTICLE], rebuild=True)
+    builds = []
+    for _ in range(2):  # the first run pays for cold caches: the warm one says when later runs end
+        builds.append(timed(cmd) - startup)
+        Assistant.from_config(fake_config).index([ARTICLE], rebuild=True)
+    build = max(0.5, min(builds))
 
     def building() -> bool:
         return any(p.name.startswith(".building-") for p in index_dir.iterdir())
