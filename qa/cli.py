@@ -146,13 +146,55 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
     launch(_assistant(config, index_dir), host=host, port=port, auth=auth)
 
 
+@qa.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=1416, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--chat", is_flag=True, help="Serve the chat UI at /chat too (one process for both).")
+@click.option(
+    "--no-login",
+    is_flag=True,
+    help="Serve a non-loopback --host without API keys (QA_API_KEYS) or chat logins (QA_AUTH) on purpose.",
+)
+@config_option
+@index_dir_option
+@friendly_errors
+def serve_command(
+    host: str, port: int, chat: bool, no_login: bool, config: Path | None, index_dir: Path | None
+) -> None:
+    """Serve the assistant to other programs: REST (POST /ask, GET /documents, GET /health), an
+    OpenAI-compatible chat (/v1/chat/completions, model "qa") and an MCP tool (ask_documents, at /mcp).
+
+    Models load once, before the server listens. Set QA_API_KEYS=key[,key...] to require
+    `Authorization: Bearer KEY`, and QA_AUTH for the chat's logins; both are required when --host is
+    not a loopback address, unless --no-login waives them.
+    """
+    try:  # the server sits on top of qa; imported only for this verb
+        from ui.access import API_KEYS_VAR, AUTH_VAR, api_keys, check_exposure, logins
+        from ui.server import create_app, serve
+    except ImportError as exc:
+        raise ConfigError(
+            f"the server needs the serve extra ({exc}); run `pip install -e '.[serve]'`"
+        ) from exc
+    keys = api_keys(os.environ.get(API_KEYS_VAR))
+    auth = logins(os.environ.get(AUTH_VAR)) if chat else None
+    check_exposure(host, keys, no_login=no_login, setting=f"{API_KEYS_VAR}=key")
+    if chat:
+        check_exposure(host, auth, no_login=no_login)
+    assistant = _assistant(config, index_dir)
+    click.echo("loading the models and the index...", err=True)
+    app = create_app(assistant, chat=chat, auth=auth, api_keys=keys)
+    click.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
+    serve(app, host, port)
+
+
 def _register_verbs() -> None:
     """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
     from qa.evaluation.cli import eval_command
-    from qa.training.cli import train_reader_command
+    from qa.training.cli import train_answerability_command, train_reader_command
 
     qa.add_command(eval_command, "eval")
     qa.add_command(train_reader_command, "train-reader")
+    qa.add_command(train_answerability_command, "train-answerability")
 
 
 _register_verbs()

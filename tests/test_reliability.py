@@ -179,4 +179,6 @@ def test_serving_the_network_needs_a_login_unless_waived(fake_config, caplog):
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("error: --host 0.0.0.0 serves the chat to the network")
+    assert result.stderr.strip().startswith(
+        "error: --host 0.0.0.0 serves to the network with no login: set QA_AUTH"
+    )

@@ -105,3 +105,29 @@ def turn_messages(question: str, reply: Answer | str, *, latest: bool = False) -
 def document_rows(documents: dict[str, int]) -> list[list]:
     """The document list: [name, passages], by name."""
     return [[name, count] for name, count in sorted(documents.items(), key=lambda kv: kv[0].lower())]
+
+
+def _quoted(source: Source) -> str:
+    """A passage as a Markdown quote, its answer span (if any) in bold; the text shown literally."""
+    text, start, end = source.text, source.answer_start, source.answer_end
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        body = f"{markdown_text(text[:start])}**{markdown_text(text[start:end])}**{markdown_text(text[end:])}"
+    else:
+        body = markdown_text(text)
+    return "\n".join("> " + line for line in body.split("\n"))
+
+
+def markdown_reply(answer: Answer) -> str:
+    """One answer as Markdown, for chat clients and agents: the answer, then the source passage with
+    the answer in bold and its document; for an abstention, the closest passages."""
+    lines = [markdown_text(answer.display_text), ""]
+    evidence = answer.evidence
+    if evidence is not None and not answer.no_answer:
+        return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(evidence.document)}*"])
+    closest = answer.sources[:CLOSEST_SHOWN]
+    if not closest:
+        return "\n".join([*lines, "No passage came close."])
+    lines.append("Closest passages:")
+    for source in closest:
+        lines += ["", _quoted(source), "", f"*{markdown_text(source.document)}*"]
+    return "\n".join(lines)
