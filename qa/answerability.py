@@ -19,9 +19,8 @@ from index.keyword import tokenize
 from qa.errors import ConfigError
 
 FILE = "answerability.json"
-FEATURES = (
-    "span_score", "dense_score", "top_dense_score", "bm25_score", "overlap", "sentence_score", "null_margin",
-)  # fmt: skip
+READER_SIGNALS = ("sentence_score", "null_margin", "classifier")  # what the reader puts in an answer's meta
+FEATURES = ("span_score", "dense_score", "top_dense_score", "bm25_score", "overlap", *READER_SIGNALS)
 UNNAMED = FEATURES[:5]  # what a file without "features" (written before they were named) weighs
 
 
@@ -30,12 +29,13 @@ def signals(
     meta: dict,
     question: str,
     passage: str,
-    sentence_score: float = 0.0,
-    null_margin: float = 0.0,
+    reader: dict | None = None,
 ) -> dict[str, float]:
-    """What the decision weighs, by name (see FEATURES); `sentence_score` is the rank of the
-    sentence the answer came from, when the reader picks sentences; `null_margin` how far the span's
-    logit is above the reader's no-answer logit on that sentence (SQuAD 2.0's null-score difference)."""
+    """What the decision weighs, by name (see FEATURES). `reader` holds the answer's own signals
+    (READER_SIGNALS, 0 when absent): `sentence_score`, the rank of the sentence the answer came from
+    when the reader picks sentences; `null_margin`, how far the span's logit is above the reader's
+    no-answer logit on that sentence (SQuAD 2.0's null-score difference); `classifier`, the
+    answerability classifier's logit for (question, that sentence)."""
     q = set(tokenize(question))
     overlap = len(q & set(tokenize(passage))) / len(q) if q else 0.0
     return {
@@ -44,8 +44,7 @@ def signals(
         "top_dense_score": float(meta.get("top_dense_score", 0.0)),
         "bm25_score": math.log1p(float(meta.get("bm25_score", 0.0))),
         "overlap": overlap,
-        "sentence_score": sentence_score,
-        "null_margin": null_margin,
+        **{name: float((reader or {}).get(name, 0.0)) for name in READER_SIGNALS},
     }
 
 

@@ -293,14 +293,7 @@ class Assistant:
         best, probability, seen = None, 0.0, {}
         if candidates:
             top = candidates[0]
-            seen = signals(
-                top.score,
-                top.document.meta,
-                query,
-                top.document.content or "",
-                float(top.meta.get("sentence_score", 0.0)),
-                float(top.meta.get("null_margin", 0.0)),
-            )
+            seen = signals(top.score, top.document.meta, query, top.document.content or "", top.meta)
             best, probability = top, self._calibrator.probability(seen)
         no_answer = best is None or probability < self._calibrator.threshold
         sources = []

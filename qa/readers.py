@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 BUNDLED_READER = Path(__file__).resolve().parent / "models" / "reader"
 OVERLAP = "overlap"
 CACHE_SIZE = 20_000  # sentence embeddings kept by SentenceSpanReader (float32: 30 MB at 384 dimensions)
+CLASSIFIER = "classifier"  # the answerability classifier's folder inside a reader's (qa train-answerability)
 MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences; the bundled reader was trained on 192
 
 
@@ -113,6 +114,7 @@ class SentenceSpanReader:
         passage_weight: float = 0.0,
         sentence_weight: float = 0.0,
         null_margin: bool = False,
+        classifier: str | None = None,
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
@@ -121,6 +123,8 @@ class SentenceSpanReader:
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
         self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
         self.null_margin = null_margin  # one more forward pass, for a calibrator that weighs it
+        self.classifier = classifier  # answerability classifier folder (qa train-answerability)
+        self._classifier: Any = None
         self.picker = OverlapReader(top_k=10_000)
         self.embedder: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -139,7 +143,7 @@ class SentenceSpanReader:
             max_seq_length=self.max_seq_length, stride=self.stride,
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
             passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
-            null_margin=self.null_margin,
+            null_margin=self.null_margin, classifier=self.classifier,
         )  # fmt: skip
 
     @classmethod
@@ -150,6 +154,11 @@ class SentenceSpanReader:
         self.spans.warm_up()
         if self.embedder is not None:
             self.embedder.warm_up()
+        if self.classifier and self._classifier is None:
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+            model = AutoModelForSequenceClassification.from_pretrained(self.classifier).float().eval()
+            self._classifier = (AutoTokenizer.from_pretrained(self.classifier), model)
 
     def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Embeddings of `texts`; sentences recur across overlapping passages and questions, so the
@@ -192,23 +201,32 @@ class SentenceSpanReader:
         distinct = {a.data: a for a in reversed(picked)}
         return [a for a in picked if distinct[a.data] is a][: self.sentences]
 
-    def _null_logits(self, query: str, texts: list[str]) -> list[float]:
-        """The reader's no-answer logit ([CLS] start + end) for the question on each text: what a
-        SQuAD 2.0 reader weighs its best span against (Haystack's reader does not return it)."""
+    def _forward(self, tokenizer: Any, model: Any, query: str, texts: list[str]) -> Any:
+        """`model` on (query, text) pairs, fed as Haystack feeds its reader: no token_type_ids."""
         import torch
 
-        tokenizer, model = self.spans.tokenizer, self.spans.model
         assert model is not None, "warm_up() loads the model"
         enc = tokenizer(
             [query] * len(texts), texts, truncation="only_second", max_length=self.max_seq_length,
             padding=True, return_tensors="pt",
         )  # fmt: skip
-        with torch.inference_mode():  # as Haystack feeds it: no token_type_ids
-            out = model(
+        with torch.inference_mode():
+            return model(
                 input_ids=enc["input_ids"].to(model.device),
                 attention_mask=enc["attention_mask"].to(model.device),
             )
+
+    def _null_logits(self, query: str, texts: list[str]) -> list[float]:
+        """The reader's no-answer logit ([CLS] start + end) for the question on each text: what a
+        SQuAD 2.0 reader weighs its best span against (Haystack's reader does not return it)."""
+        out = self._forward(self.spans.tokenizer, self.spans.model, query, texts)
         return (out.start_logits[:, 0] + out.end_logits[:, 0]).tolist()
+
+    def _classifier_logits(self, query: str, texts: list[str]) -> list[float]:
+        """The answerability classifier's logit that each text answers the question."""
+        assert self._classifier is not None, "warm_up() loads the classifier"
+        tokenizer, model = self._classifier
+        return self._forward(tokenizer, model, query, texts).logits[:, 0].tolist()
 
     def _span_logit(self, score: float) -> float:
         """The span's start + end logit, from Haystack's sigmoid(logit x calibration_factor)."""
@@ -224,12 +242,15 @@ class SentenceSpanReader:
         k = top_k or self.top_k
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
         found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
-        nulls = self._null_logits(query, [a.data or "" for a in picked]) if found and self.null_margin else []
+        texts = [a.data or "" for a in picked]
+        nulls = self._null_logits(query, texts) if found and self.null_margin else []
+        judged = self._classifier_logits(query, texts) if found and self.classifier else []
         answers = []
         for a in found:
             if a.document is None or a.document_offset is None:
                 continue
-            source = picked[a.document.meta["sentence"]]
+            n = a.document.meta["sentence"]
+            source = picked[n]
             assert source.document_offset is not None
             shift = source.document_offset.start
             answers.append(
@@ -242,9 +263,8 @@ class SentenceSpanReader:
                     meta={
                         **a.meta,
                         "sentence_score": source.score,
-                        "null_margin": self._span_logit(a.score) - nulls[a.document.meta["sentence"]]
-                        if nulls
-                        else 0.0,
+                        "null_margin": self._span_logit(a.score) - nulls[n] if nulls else 0.0,
+                        "classifier": judged[n] if judged else 0.0,
                     },
                 )
             )
@@ -310,10 +330,23 @@ def choose_reader(settings: Settings) -> ReaderChoice:
     return offline_choice(settings)
 
 
-def _weighs_null_margin(model: str) -> bool:
-    """Whether the answerability model calibrated for this reader weighs its no-answer logit."""
+def _weighed(model: str) -> set[str]:
+    """The signals the answerability model calibrated for this reader weighs (none uncalibrated)."""
     calibrator = Calibrator.load(model if Path(model).is_dir() else None)
-    return calibrator.weights is not None and "null_margin" in calibrator.features
+    return set(calibrator.features) if calibrator.weights is not None else set()
+
+
+def _classifier_of(model: str, weighed: set[str]) -> str | None:
+    """The reader's answerability classifier folder, when its calibrator weighs it."""
+    if "classifier" not in weighed:
+        return None
+    folder = Path(model) / CLASSIFIER
+    if not (folder / "config.json").is_file():
+        raise ConfigError(
+            f"{model}: its answerability.json weighs a classifier, but {folder} has none; "
+            "train one with `qa train-answerability` or recalibrate without it"
+        )
+    return str(folder)
 
 
 def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
@@ -323,6 +356,7 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
     if choice.model == OVERLAP:
         return OverlapReader(top_k=top_k)
     if choice.kind == "offline" and settings.offline_sentences > 0:
+        weighed = _weighed(choice.model)
         return SentenceSpanReader(
             model=choice.model,
             top_k=top_k,
@@ -331,7 +365,8 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
             dense_weight=settings.sentence_dense_weight,
             passage_weight=settings.sentence_passage_weight,
             sentence_weight=settings.sentence_weight,
-            null_margin=_weighs_null_margin(choice.model),
+            null_margin="null_margin" in weighed,
+            classifier=_classifier_of(choice.model, weighed),
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

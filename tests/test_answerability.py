@@ -23,7 +23,7 @@ def test_a_calibrator_weighs_the_signals_its_file_names_and_refuses_unknown_ones
 
 def test_fit_on_a_subset_of_signals_learns_that_a_higher_span_score_means_right():
     rows = [
-        Observation(x=[s, 0.5, 0.5, 1.0, 0.5, 1.0, 2.0], f1=float(s > 0.5), answerable=True)
+        Observation(x=[s, 0.5, 0.5, 1.0, 0.5, 1.0, 2.0, 0.0], f1=float(s > 0.5), answerable=True)
         for s in [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] * 5
     ]
     calibrator = fit(rows, features=("span_score",))
@@ -37,7 +37,7 @@ def test_a_file_from_before_signals_were_named_weighs_the_first_five(tmp_path):
     saved = {"weights": [10.0, 0.0, 0.0, 0.0, 0.0], "bias": -5.0, "threshold": 0.3}
     (tmp_path / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
     calibrator = Calibrator.load(tmp_path)
-    assert calibrator.probability(signals(0.9, {}, "Who?", "Metternich", sentence_score=2.0)) > 0.9
+    assert calibrator.probability(signals(0.9, {}, "Who?", "Metternich", {"sentence_score": 2.0})) > 0.9
 
 
 @pytest.mark.slow
@@ -62,3 +62,30 @@ def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_
         .signals["null_margin"]
         == 0.0
     )  # the shipped calibrator does not weigh it: the extra pass is skipped
+
+
+@pytest.mark.slow
+def test_the_answerability_classifier_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
+    import shutil
+
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from conftest import EXAMPLE_QUESTION
+    from qa import Assistant
+    from qa.readers import BUNDLED_READER, CLASSIFIER
+
+    model = tmp_path / "reader"
+    shutil.copytree(BUNDLED_READER, model)
+    saved = {"features": ["span_score", "classifier"], "weights": [1.0, 0.5], "bias": 0.0, "threshold": 0.5}
+    (model / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(ConfigError, match="qa train-answerability"):  # weighed, but not there
+        Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model)).warm_up()
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, num_labels=1)  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(model / CLASSIFIER)
+    tokenizer.save_pretrained(model / CLASSIFIER)
+    assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model))
+    first = assistant.ask(EXAMPLE_QUESTION).signals["classifier"]
+    second = assistant.ask("Who won the 2018 World Cup?").signals["classifier"]
+    assert first != 0.0 and first != second  # a logit for each (question, sentence)

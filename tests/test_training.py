@@ -187,3 +187,42 @@ def test_sampling_keeps_every_unanswerable_question_and_gzip_files_load(tmp_path
         json.dump(data, f)
     (loaded,) = load_squad(tmp_path / "train.json.gz")
     assert loaded.answers == ["Vienna"] and loaded.context == CONTEXT
+
+
+def test_answerability_pairs_hold_the_answer_or_are_the_closest_sentences_without_it():
+    from qa.training.classifier import pair_examples
+
+    pairs = pair_examples(questions())
+    by_id: dict[str, list[SquadQuestion]] = {}
+    for p in pairs:
+        by_id.setdefault(p.id.split("/")[0], []).append(p)
+    for q in questions()[:2]:  # answerable: the answer's sentence, and one close sentence without it
+        yes = [p for p in by_id[q.id] if p.answerable]
+        no = [p for p in by_id[q.id] if not p.answerable]
+        assert len(yes) == 1 and q.answers[0] in yes[0].context
+        assert len(no) == 1 and q.answers[0] not in no[0].context
+    unanswerable = by_id["c"]  # as many no-examples as an answerable question has examples
+    assert len(unanswerable) == 2 and not any(p.answerable for p in unanswerable)
+    assert "war" in unanswerable[0].context  # the closest sentence first
+
+
+def test_cli_trains_an_answerability_classifier_the_reader_can_load(tmp_path, tiny_base):
+    from transformers import AutoModelForSequenceClassification
+
+    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": q.id, "question": q.question, "is_impossible": not q.answers,
+         "answers": [{"text": a, "answer_start": s} for a, s in zip(q.answers, q.answer_starts, strict=True)]}
+        for q in questions()]}]}]}  # fmt: skip
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "classifier"
+    args = ["train-answerability", str(path), "--base", tiny_base, "--out", str(out), "--epochs", "1"]
+    result = CliRunner().invoke(qa, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert summary["pairs"] > summary["answering_pairs"] > 0 and summary["ran_on"].startswith("cpu")
+    assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(qa, ["train-answerability", str(bad), "--out", str(out)])
+    assert result.exit_code == 2 and "not a SQuAD-format JSON file" in result.stderr

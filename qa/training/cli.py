@@ -210,3 +210,67 @@ def train_reader_command(
         click.echo(json.dumps(summary, indent=2))
 
     run()
+
+
+@click.command("train-answerability")
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--base", "base", default=None,
+    help="Model to start from: a trained reader's folder, or default the bundled all-MiniLM-L6-v2.",
+)  # fmt: skip
+@click.option(
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Where to write the classifier; <reader folder>/classifier is where the reader finds it.",
+)  # fmt: skip
+@click.option("--epochs", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=32, max=512), default=96, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--exclude-articles", default="", help="Comma-separated article titles to leave out.")
+@click.option(
+    "--sample", type=click.IntRange(min=1), default=None,
+    help="Use this many answerable questions drawn at random; every unanswerable one is kept.",
+)  # fmt: skip
+@click.option(
+    "--swap-negatives", type=click.FloatRange(min=0, max=1), default=0.3, show_default=True,
+    help="Share of answerable questions also asked with a name or number swapped, as unanswerable.",
+)  # fmt: skip
+def train_answerability_command(
+    data: tuple[Path, ...],
+    base: str | None,
+    out: Path,
+    epochs: float,
+    max_length: int,
+    seed: int,
+    exclude_articles: str,
+    sample: int | None,
+    swap_negatives: float,
+) -> None:
+    """Train the answerability classifier on SQuAD-format DATA files: does the sentence an answer
+    came from answer the question? Put it in <reader>/classifier and recalibrate the reader
+    (`qa train-reader --calibrate`, or docs/reader.md) so the abstain decision weighs it."""
+
+    @friendly_errors
+    def run() -> None:
+        from qa.training.classifier import pair_examples, train_classifier
+        from qa.training.synthetic import swapped_questions
+        from qa.training.train import TrainSettings, sampled
+
+        exclude = {n.strip() for n in exclude_articles.split(",") if n.strip()}
+        questions = _load(data, None, exclude)
+        if sample is not None:
+            questions = sampled(questions, sample, seed=seed)
+        if swap_negatives:
+            questions += swapped_questions(questions, share=swap_negatives, seed=seed)
+        pairs = pair_examples(questions)
+        click.echo(
+            f"training on {len(pairs)} (question, sentence) pairs from {len(questions)} questions", err=True
+        )
+        summary = train_classifier(
+            pairs, out, base_model=base,
+            settings=TrainSettings(seed=seed, epochs=epochs, max_length=max_length, learning_rate=5e-5),
+            on_step=terminal_bar("training"),
+        )  # fmt: skip
+        (out / "training.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        click.echo(json.dumps(summary, indent=2))
+
+    run()

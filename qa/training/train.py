@@ -206,26 +206,20 @@ def featurize(tokenizer, questions: Sequence[SquadQuestion], max_length: int, st
     return features
 
 
-def train_reader(
-    questions: Sequence[SquadQuestion],
-    out_dir: str | Path,
-    *,
-    base_model: str | None = None,
-    settings: TrainSettings = TrainSettings(),
+def optimise(
+    model,
+    features: Sequence[dict],
+    collate: Callable[[list[dict]], dict],
+    settings: TrainSettings,
     on_step: Callable[[int, int, float], None] | None = None,
+    loss_of: Callable | None = None,
 ) -> dict:
-    """Fine-tune `base_model` (default: the bundled all-MiniLM-L6-v2) and save it to `out_dir`."""
+    """AdamW with linear warm-up and decay over `features`, batched by `collate` (which returns the
+    model's inputs, labels included); the loss is the model's own unless `loss_of(model, inputs)`
+    gives it. Returns what the run cost and where it ran."""
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
-    _seed_everything(settings.seed)
-    base = base_model or bundled_base_model()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # CPU is the product's target
-    model = AutoModelForQuestionAnswering.from_pretrained(base).to(device)
-    features = featurize(tokenizer, questions, settings.max_length, settings.stride)
+    device = next(model.parameters()).device
     steps_per_epoch = math.ceil(len(features) / settings.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * settings.epochs))
     warmup_steps = int(total_steps * settings.warmup)
@@ -258,15 +252,9 @@ def train_reader(
         for b in range(0, len(order), settings.batch_size):
             if step >= total_steps:
                 break
-            batch = [features[k] for k in order[b : b + settings.batch_size]]
-            # No token_type_ids: Haystack's reader feeds only input_ids and attention_mask, so the
-            # model must learn to tell question from passage by the [SEP] alone.
-            inputs = tokenizer.pad(
-                [{k: f[k] for k in ("input_ids", "attention_mask")} for f in batch], return_tensors="pt"
-            )
-            inputs["start_positions"] = torch.tensor([f["start_positions"] for f in batch])
-            inputs["end_positions"] = torch.tensor([f["end_positions"] for f in batch])
-            loss = model(**inputs.to(device)).loss
+            batch = collate([features[k] for k in order[b : b + settings.batch_size]])
+            inputs = {k: v.to(device) for k, v in batch.items()}
+            loss = loss_of(model, inputs) if loss_of else model(**inputs).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -281,21 +269,62 @@ def train_reader(
                     "step %d/%d, loss %.3f, %.0f s", step, total_steps, np.mean(losses[-20:]),
                     time.monotonic() - started,
                 )  # fmt: skip
-    seconds = time.monotonic() - started
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    summary = {
-        "base_model": base,
-        "questions": len(questions),
+    model.eval()
+    return {
         "features": len(features),
         "steps": total_steps,
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(time.monotonic() - started, 1),
         "device": device.type,
         "ran_on": _ran_on(device),
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
         "settings": asdict(settings),
     }
-    logger.info("trained reader in %.0f s: %s", seconds, summary)
+
+
+def start_model(auto_class, base_model: str | None, settings: TrainSettings, **kwargs):
+    """(tokenizer, model, base) for a training run: `base_model` (default: the bundled
+    all-MiniLM-L6-v2) loaded with `auto_class`, on the GPU when there is one."""
+    import torch
+    from transformers import AutoTokenizer
+
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    _seed_everything(settings.seed)
+    base = base_model or bundled_base_model()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # CPU is the product's target
+    return AutoTokenizer.from_pretrained(base), auto_class.from_pretrained(base, **kwargs).to(device), base
+
+
+def train_reader(
+    questions: Sequence[SquadQuestion],
+    out_dir: str | Path,
+    *,
+    base_model: str | None = None,
+    settings: TrainSettings = TrainSettings(),
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> dict:
+    """Fine-tune `base_model` (default: the bundled all-MiniLM-L6-v2) and save it to `out_dir`."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    tokenizer, model, base = start_model(AutoModelForQuestionAnswering, base_model, settings)
+    features = featurize(tokenizer, questions, settings.max_length, settings.stride)
+
+    def collate(batch: list[dict]) -> dict:
+        # No token_type_ids: Haystack's reader feeds only input_ids and attention_mask, so the
+        # model must learn to tell question from passage by the [SEP] alone.
+        inputs = tokenizer.pad(
+            [{k: f[k] for k in ("input_ids", "attention_mask")} for f in batch], return_tensors="pt"
+        )
+        inputs["start_positions"] = torch.tensor([f["start_positions"] for f in batch])
+        inputs["end_positions"] = torch.tensor([f["end_positions"] for f in batch])
+        return inputs
+
+    run = optimise(model, features, collate, settings, on_step)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    summary = {"base_model": base, "questions": len(questions), **run}
+    logger.info("trained reader in %.0f s: %s", run["train_seconds"], summary)
     return summary
