@@ -7,7 +7,8 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
 from index.errors import BadInputError, ConfigError, IndexMismatchError, IndexMissingError, QAError
 from index.indexer import Indexer, IndexReport
-from index.store import IndexSpec, PassageIndex
+from index.stores import IndexSpec
+from index.stores.faiss import PassageIndex
 
 __all__ = [
     "BadInputError",

@@ -1,4 +1,4 @@
-"""Documents -> passages -> embeddings -> a new index version (the index is never edited in place)."""
+"""Documents -> passages -> embeddings -> a `Change` that a store commits atomically."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any
 
 from haystack import Document
 
-from index import store
 from index.embedding import document_embedder
 from index.errors import BadInputError
 from index.reading import SourceDocument, read_documents
 from index.splitting import build_passages
-from index.store import IndexSpec, PassageIndex
+from index.stores import Change, IndexSpec, IndexView
 
 logger = logging.getLogger(__name__)
 
@@ -68,56 +67,51 @@ class Indexer:
     def build(
         self,
         paths: Iterable[str | Path],
-        existing: PassageIndex | None = None,
+        existing: IndexView | None = None,
         *,
         progress: Callable[[int, int], None] | None = None,
-    ) -> tuple[PassageIndex, IndexReport]:
-        """A new index: `existing` with the documents under `paths` added or replaced."""
+    ) -> tuple[Change, IndexReport]:
+        """The change that adds or replaces the documents under `paths` in `existing` (None: a new index)."""
         docs, skipped = read_documents(paths)
-        index, report = self.build_from(docs, existing, progress=progress)
+        change, report = self.build_from(docs, existing, progress=progress)
         report.skipped = skipped
-        return index, report
+        return change, report
 
     def build_from(
         self,
         docs: list[SourceDocument],
-        existing: PassageIndex | None = None,
+        existing: IndexView | None = None,
         *,
         progress: Callable[[int, int], None] | None = None,
-    ) -> tuple[PassageIndex, IndexReport]:
+    ) -> tuple[Change, IndexReport]:
+        """Unchanged documents (same name and hash) are kept as they are; a changed one's passages
+        are replaced; only new passages are embedded."""
         report = IndexReport()
-        keep: list[Document] = []
-        sources: dict[str, str] = {}
-        incoming = {d.name: d for d in docs}
-        if existing is not None:
-            for name, sha in existing.sources.items():
-                new = incoming.get(name)
-                if new is None or new.sha256 == sha:
-                    keep.extend(existing.passages_of(name))
-                    sources[name] = sha
-                    if new is not None:
-                        report.unchanged.append(name)
+        known = dict(existing.sources) if existing is not None else {}
+        change = Change(sources=dict(known), rebuild=existing is None)
         fresh: list[Document] = []
         for doc in docs:
-            if doc.name in report.unchanged:
+            if known.get(doc.name) == doc.sha256:
+                report.unchanged.append(doc.name)
                 continue
-            (report.updated if existing and doc.name in existing.sources else report.added).append(doc.name)
+            if doc.name in known:
+                report.updated.append(doc.name)
+                change.removed.add(doc.name)
+            else:
+                report.added.append(doc.name)
             fresh.extend(passages_for(doc, self.spec))
-            sources[doc.name] = doc.sha256
-        embedded = self._embed(fresh, progress) if fresh else []
-        report.embedded = len(embedded)
-        index = PassageIndex(self.spec, keep + embedded, sources)
-        report.passages = len(index.passages)
-        return index, report
+            change.sources[doc.name] = doc.sha256
+        change.added = self._embed(fresh, progress) if fresh else []
+        report.embedded = len(change.added)
+        return change, report
 
     @staticmethod
-    def without(existing: PassageIndex, name: str) -> PassageIndex:
-        """A new index with the document `name` removed."""
+    def without(existing: IndexView, name: str) -> Change:
+        """The change that removes the document `name`."""
         if name not in existing.sources:
             raise BadInputError(f"{name}: no such document in the index; see the document list")
         sources = {n: s for n, s in existing.sources.items() if n != name}
-        passages = [p for p in existing.passages.values() if p.meta["document"] != name]
-        return PassageIndex(existing.spec, passages, sources)
+        return Change(sources=sources, removed={name})
 
 
-__all__ = ["IndexReport", "Indexer", "passages_for", "store"]
+__all__ = ["IndexReport", "Indexer", "passages_for"]

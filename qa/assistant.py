@@ -17,10 +17,9 @@ from typing import Any
 
 from haystack import Pipeline
 
-from index import store
 from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
-from index.store import IndexSpec, PassageIndex
+from index.stores import IndexSpec, IndexView, PassageStore, open_store
 from qa.answer import Answer, Source
 from qa.answerability import Calibrator, signals
 from qa.config import Settings, load_settings
@@ -48,7 +47,8 @@ class Assistant:
             overlap=settings.splitter.overlap,
             max_chars=settings.splitter.max_chars,
         )
-        self._index: PassageIndex | None = None
+        self._store: PassageStore | None = None
+        self._index: IndexView | None = None
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._pipeline: Pipeline | None = None
@@ -90,45 +90,51 @@ class Assistant:
         assert self._calibrator is not None
         return self._calibrator.threshold
 
+    @property
+    def store(self) -> PassageStore:
+        """Where the passages live (`store` and `index_type` in the settings)."""
+        if self._store is None:
+            self._store = open_store(
+                self.settings.store, self.spec, index_dir=self.index_dir,
+                index_type=self.settings.index_type, schema=self.settings.db_schema,
+            )  # fmt: skip
+        return self._store
+
     def has_index(self) -> bool:
         """Whether an index exists (else the first question builds one from the seeds)."""
-        return self._index is not None or store.exists(self.index_dir)
+        return self._index is not None or self.store.exists()
 
     def _get_indexer(self) -> Indexer:
         if self._indexer is None:
             self._indexer = Indexer(self.spec, self.settings.embedding_model)
         return self._indexer
 
-    def _loaded_index(self) -> PassageIndex:
+    def _loaded_index(self) -> IndexView:
         """The current index, loading it (or building it from the seeds) on first use, and again when
         another process has written a newer version (a `qa index` beside a running chat)."""
+        store = self.store
         index = self._index
-        if index is not None and (
-            index.version is None or index.version == store.current_version(self.index_dir)
-        ):
+        if index is not None and (index.version is None or index.version == store.version()):
             return index
         with self._load_lock:
-            if self._index is not None and self._index.version not in (
-                None,
-                store.current_version(self.index_dir),
-            ):
-                logger.info("the index at %s has a newer version; loading it", self.index_dir)
-                self._use(store.load(self.index_dir, self.spec))
+            if self._index is not None and self._index.version not in (None, store.version()):
+                logger.info("the index at %s has a newer version; loading it", store.where)
+                self._use(store.load())
             if self._index is None:
-                if not store.exists(self.index_dir):
+                if not store.exists():
                     seeds = self.settings.seeds_dir
-                    logger.info("no index at %s; building it from %s", self.index_dir, seeds)
+                    logger.info("no index at %s; building it from %s", store.where, seeds)
                     if not Path(seeds).exists():
                         raise IndexMissingError(
-                            f"no index at {self.index_dir} and no {seeds}; run `qa index PATHS`"
+                            f"no index at {store.where} and no {seeds}; run `qa index PATHS`"
                         )
                     self.index([seeds])
                 else:
-                    self._use(store.load(self.index_dir, self.spec))
+                    self._use(store.load())
         assert self._index is not None
         return self._index
 
-    def _use(self, index: PassageIndex) -> None:
+    def _use(self, index: IndexView) -> None:
         self._index = index
         if self._retriever is not None:
             self._retriever.use(index)
@@ -141,27 +147,30 @@ class Assistant:
         The new index is written beside the old one and swapped in atomically.
         """
         paths = list(paths)
-        with self._write_lock, store.writing(self.index_dir):
-            existing = None if rebuild or not store.exists(self.index_dir) else self._latest()
-            new, report = self._get_indexer().build(paths, existing, progress=progress)
-            store.save(new, self.index_dir)
+        store = self.store
+        with self._write_lock, store.writing():
+            existing = None if rebuild or not store.exists() else self._latest()
+            change, report = self._get_indexer().build(paths, existing, progress=progress)
+            new = store.commit(existing, change)
             self._use(new)
+        report.passages = new.passage_count()
         return report
 
-    def _latest(self) -> PassageIndex:
-        """The version on disk now (a writer holds the lock): ours if no other process wrote since."""
-        if self._index is not None and self._index.version == store.current_version(self.index_dir):
+    def _latest(self) -> IndexView:
+        """The stored version now (a writer holds the lock): ours if no other process wrote since."""
+        if self._index is not None and self._index.version == self.store.version():
             return self._index
-        return store.load(self.index_dir, self.spec)
+        return self.store.load()
 
     def remove(self, name: str) -> IndexReport:
         """Remove the document `name` from the index (a new version, swapped in)."""
         self._loaded_index()  # builds it from the seeds if there is none
-        with self._write_lock, store.writing(self.index_dir):
-            new = Indexer.without(self._latest(), name)
-            store.save(new, self.index_dir)
+        store = self.store
+        with self._write_lock, store.writing():
+            latest = self._latest()
+            new = store.commit(latest, Indexer.without(latest, name))
             self._use(new)
-        return IndexReport(removed=[name], passages=len(new.passages))
+        return IndexReport(removed=[name], passages=new.passage_count())
 
     def documents(self) -> dict[str, int]:
         """Indexed document names with their passage counts."""

@@ -74,7 +74,7 @@ def index_command(
     outcomes = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                 "skipped": report.skipped}  # fmt: skip
     parts = [f"{len(names)} {what}" for what, names in outcomes.items() if names]
-    click.echo(f"indexed {', '.join(parts)}; {report.passages} passages in {assistant.index_dir}")
+    click.echo(f"indexed {', '.join(parts)}; {report.passages} passages in {assistant.store.where}")
 
 
 def _marked(text: str, start: int, end: int, color: bool) -> str:
@@ -189,10 +189,12 @@ def serve_command(
 
 def _register_verbs() -> None:
     """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
+    from qa.db import db
     from qa.evaluation.cli import eval_command
     from qa.training.cli import train_answerability_command, train_reader_command
 
     qa.add_command(eval_command, "eval")
+    qa.add_command(db, "db")
     qa.add_command(train_reader_command, "train-reader")
     qa.add_command(train_answerability_command, "train-answerability")
 

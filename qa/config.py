@@ -19,6 +19,8 @@ DEFAULT_CONFIG = Path("config") / "default.yaml"
 
 ReaderKind = Literal["auto", "extractive", "offline"]
 FollowupMode = Literal["rewrite", "context", "off"]
+StoreKind = Literal["faiss", "pgvector"]
+IndexType = Literal["flat", "hnsw"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Settings:
     sentence_weight: float = 0.3
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
+    store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL
+    index_type: IndexType = "flat"  # hnsw: approximate search, for corpora of 100,000+ passages
+    db_schema: str = "public"  # pgvector: the PostgreSQL schema holding this index
     index_dir: Path = Path(".qa-index")
     seeds_dir: Path = Path("seeds")
     max_question_chars: int = 2000

@@ -8,22 +8,14 @@ from typing import Any
 
 from haystack import Document, component, default_from_dict, default_to_dict
 
-from index.store import PassageIndex
+from index.stores import IndexView
 
 RRF_K = 60
 
 
-def l2_score_to_cosine(score: float) -> float:
-    """FAISSDocumentStore's Flat score is 1/(1+d) with d the squared L2 distance; for unit vectors
-    d = 2 - 2cos."""
-    if score <= 0:
-        return -1.0
-    return 1.0 - (1.0 / score - 1.0) / 2.0
-
-
 @component
 class HybridRetriever:
-    """Top passages by reciprocal rank fusion of BM25 and dense search over a `PassageIndex`.
+    """Top passages by reciprocal rank fusion of BM25 and dense search over an index view (any store).
 
     The index is runtime state, like a document store connection: `use()` swaps it atomically, so a
     rebuilt index serves the next question without rebuilding the pipeline. Each returned passage
@@ -33,9 +25,9 @@ class HybridRetriever:
     def __init__(self, *, top_k: int = 5, candidates: int = 20) -> None:
         self.top_k = top_k
         self.candidates = candidates
-        self.index: PassageIndex | None = None
+        self.index: IndexView | None = None
 
-    def use(self, index: PassageIndex) -> None:
+    def use(self, index: IndexView) -> None:
         self.index = index
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,25 +41,26 @@ class HybridRetriever:
     def run(self, query: str, query_embedding: list[float], top_k: int | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         index = self.index
-        if index is None or not index.passages:
+        if index is None or not index.sources:
             return {"documents": [], "retrieve_ms": 0.0}
         k = top_k or self.top_k
         n = max(self.candidates, k)
-        dense = index.store.search(query_embedding, top_k=n)
-        keyword = index.keyword.search(query, top_k=n)
+        dense = index.dense_search(query_embedding, n)
+        keyword = index.keyword_search(query, n)
         fused: dict[str, float] = {}
-        cosine = {d.id: l2_score_to_cosine(d.score or 0.0) for d in dense}
+        cosine = dict(dense)
         bm25 = dict(keyword)
-        for rank, doc in enumerate(dense):
-            fused[doc.id] = fused.get(doc.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (doc_id, _) in enumerate(dense):
+            fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, (doc_id, _) in enumerate(keyword):
             fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         top_cos = max(cosine.values(), default=0.0)
         top_bm25 = max(bm25.values(), default=0.0)
         documents = []
-        for doc_id in best:
-            doc = index.passages[doc_id]
+        found = index.passages(best)  # a passage another server removed since the search is left out
+        for doc_id in (i for i in best if i in found):
+            doc = found[doc_id]
             meta = {
                 **doc.meta,
                 "dense_score": cosine.get(doc_id, 0.0),

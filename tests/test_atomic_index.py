@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import ARTICLE
-from index import store
+from index.stores import faiss as store
 from qa import Assistant
 
 

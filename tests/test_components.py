@@ -4,7 +4,8 @@ import pytest
 from haystack import Document, Pipeline
 
 from index.embedding import HashDocumentEmbedder, HashTextEmbedder, hash_vector
-from index.store import IndexSpec, PassageIndex
+from index.stores import IndexSpec
+from index.stores.faiss import PassageIndex
 from qa.readers import OverlapReader, SentenceSpanReader
 from qa.retrieval import HybridRetriever
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTICLE, write_config
-from index import store
+from index.stores import faiss as store
+from index.stores.base import FORMAT_VERSION
 from qa import Assistant
 from qa.errors import BadInputError, IndexMismatchError
 
@@ -27,7 +28,7 @@ def test_manifest_describes_the_index(fake_assistant):
     manifest = json.loads((fake_assistant.index_dir / "current" / "manifest.json").read_text())
     assert manifest["embedding_model"] == "hash"
     assert manifest["embedding_dim"] == 64
-    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["format_version"] == FORMAT_VERSION
     assert (manifest["max_sentences"], manifest["overlap"]) == (3, 1)
     assert len(manifest["sources"][ARTICLE.name]) == 64  # sha256
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION
-from index import store
+from index.stores import faiss as store
 from qa import Assistant, BadInputError, IndexDamagedError, IndexWriteError
 
 

@@ -12,6 +12,7 @@ import logging
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -170,16 +171,24 @@ def evaluate_dataset(
 
         with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
             folder = write_corpus(dataset.paragraphs, Path(tmp) / "corpus")
-            scratch = Assistant(assistant.settings.with_overrides(index_dir=Path(tmp) / "index"))
+            # a temporary index: a folder, or a schema of its own in a shared database
+            scratch = Assistant(
+                assistant.settings.with_overrides(
+                    index_dir=Path(tmp) / "index", db_schema=f"qa_eval_{uuid.uuid4().hex[:12]}"
+                )
+            )
             logger.info("indexing %d paragraphs into a temporary index", len(dataset.paragraphs))
-            report = scratch.index([folder], rebuild=True, progress=index_progress)
-            corpus = {
-                "index": "temporary",
-                "paragraphs": len(dataset.paragraphs),
-                "articles": len({p.title for p in dataset.paragraphs}),
-                "passages": report.passages,
-            }
-            run = evaluate(scratch, dataset.questions, progress=progress, top_k=top_k)
+            try:
+                report = scratch.index([folder], rebuild=True, progress=index_progress)
+                corpus = {
+                    "index": "temporary",
+                    "paragraphs": len(dataset.paragraphs),
+                    "articles": len({p.title for p in dataset.paragraphs}),
+                    "passages": report.passages,
+                }
+                run = evaluate(scratch, dataset.questions, progress=progress, top_k=top_k)
+            finally:
+                scratch.store.discard()
             run.settings["index_dir"] = "(temporary)"
     else:
         run = evaluate(assistant, dataset.questions, progress=progress, top_k=top_k)

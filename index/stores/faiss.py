@@ -1,4 +1,5 @@
-"""The index folder: FAISS vectors, a BM25 keyword index and a manifest, replaced atomically.
+"""The default store, embedded and serverless: a folder of FAISS vectors, a BM25 keyword index and a
+manifest, replaced atomically.
 
 Layout of an index folder::
 
@@ -25,63 +26,81 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from haystack import Document
 
 from index.errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexWriteError
 from index.keyword import KeywordIndex
+from index.stores.base import Change, IndexSpec, IndexView, check_manifest, kept_sources
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOAD_TRIES = 3
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """What an index must have been built with for a given configuration to use it."""
-
-    embedding_model: str
-    embedding_dim: int
-    max_sentences: int
-    overlap: int
-    max_chars: int
-    format_version: int = FORMAT_VERSION
+INDEX_TYPES = {"flat": "Flat", "hnsw": "HNSW32"}  # FAISS factory strings (HNSW: 32 links per node)
 
 
 class PassageIndex:
-    """One loaded version of the index: passages with embeddings, FAISS and BM25 over them."""
+    """One loaded version of the index: passages with embeddings, FAISS and BM25 over them (an IndexView)."""
 
-    def __init__(self, spec: IndexSpec, passages: list[Document], sources: dict[str, str]) -> None:
+    def __init__(
+        self, spec: IndexSpec, passages: list[Document], sources: dict[str, str], index_type: str = "flat"
+    ) -> None:
         from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
         self.spec = spec
+        self.index_type = index_type
         self.sources = dict(sources)  # document name -> sha256
-        self.passages = {p.id: p for p in passages}
-        self.store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
+        self.passages_by_id = {p.id: p for p in passages}
+        self.store = FAISSDocumentStore(
+            embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type]
+        )
         self.store.write_documents(passages)
         self.keyword = KeywordIndex.build([p.id for p in passages], [p.content or "" for p in passages])
         self.version: str | None = None  # the version folder it was loaded from or saved as
 
+    def passage_count(self) -> int:
+        return len(self.passages_by_id)
+
     def document_counts(self) -> dict[str, int]:
         """Passages per indexed document, by document name."""
-        counts = Counter(p.meta["document"] for p in self.passages.values())
+        counts = Counter(p.meta["document"] for p in self.passages_by_id.values())
         return {name: counts.get(name, 0) for name in sorted(self.sources)}
 
     def passages_of(self, name: str) -> list[Document]:
-        return [p for p in self.passages.values() if p.meta["document"] == name]
+        return [p for p in self.passages_by_id.values() if p.meta["document"] == name]
+
+    def passages(self, ids: list[str]) -> dict[str, Document]:
+        return {i: self.passages_by_id[i] for i in ids if i in self.passages_by_id}
+
+    def dense_search(self, embedding: list[float], top_k: int) -> list[tuple[str, float]]:
+        """(id, cosine): the store scores Flat hits 1/(1+d) and HNSW hits d, the squared L2 distance,
+        which for unit vectors is 2 - 2cos."""
+        hits = self.store.search(embedding, top_k=top_k)
+        if self.store.index_string == "Flat":
+            return [(d.id, 1.0 - (1.0 / d.score - 1.0) / 2.0 if d.score else -1.0) for d in hits]
+        return [(d.id, 1.0 - float(d.score or 0.0) / 2.0) for d in hits]
+
+    def keyword_search(self, query: str, top_k: int) -> list[tuple[str, float]]:
+        return self.keyword.search(query, top_k=top_k)
+
+    def changed(self, change: Change) -> PassageIndex:
+        """A new index: this one with `change` applied."""
+        keep = set(kept_sources(self, change))
+        passages = [p for p in self.passages_by_id.values() if p.meta["document"] in keep]
+        return PassageIndex(self.spec, passages + change.added, change.sources, self.index_type)
 
     def manifest(self) -> dict:
         return {
             **asdict(self.spec),
+            "index_type": self.index_type,
             "sources": self.sources,
-            "passages": len(self.passages),
+            "passages": len(self.passages_by_id),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
 
@@ -116,35 +135,24 @@ def writing(index_dir: str | Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def check_manifest(manifest: dict, spec: IndexSpec, index_dir: Path) -> None:
-    """IndexMismatchError naming the first setting that differs, and the command that fixes it."""
-    for key, expected in asdict(spec).items():
-        found = manifest.get(key)
-        if found != expected:
-            raise IndexMismatchError(
-                f"index at {index_dir} was built with {key}={found!r}, this configuration needs "
-                f"{expected!r}; run `qa index --rebuild`"
-            )
-
-
-def load(index_dir: str | Path, spec: IndexSpec) -> PassageIndex:
+def load(index_dir: str | Path, spec: IndexSpec, index_type: str = "flat") -> PassageIndex:
     """The current version; if a writer replaces it while it is read, the newer one."""
     index_dir = Path(index_dir)
     for _ in range(LOAD_TRIES):
         version = current_version(index_dir)
         try:
-            return _load_version(index_dir, version, spec)
+            return _load_version(index_dir, version, spec, index_type)
         except (IndexMissingError, IndexDamagedError):
             if current_version(index_dir) == version:
                 raise  # not a version swapped away under us: really missing or damaged
-    return _load_version(index_dir, current_version(index_dir), spec)
+    return _load_version(index_dir, current_version(index_dir), spec, index_type)
 
 
 def _damaged(index_dir: Path, exc: Exception) -> IndexDamagedError:
     return IndexDamagedError(f"index at {index_dir} is damaged ({exc}); run `qa index --rebuild`")
 
 
-def _load_version(index_dir: Path, version: str | None, spec: IndexSpec) -> PassageIndex:
+def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_type: str) -> PassageIndex:
     from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
     folder = index_dir / version if version else _current(index_dir)
@@ -154,19 +162,28 @@ def _load_version(index_dir: Path, version: str | None, spec: IndexSpec) -> Pass
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise _damaged(index_dir, exc) from exc
-    check_manifest(manifest, spec, index_dir)
+    check_manifest(manifest, spec, str(index_dir))
     index = PassageIndex.__new__(PassageIndex)
+    built_as = manifest.get("index_type", "flat")
+    if built_as != index_type:
+        raise IndexMismatchError(
+            f"index at {index_dir} was built with index_type={built_as!r}, this configuration needs "
+            f"{index_type!r}; run `qa index --rebuild`"
+        )
     try:
-        store = FAISSDocumentStore(embedding_dim=spec.embedding_dim)
+        store = FAISSDocumentStore(embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type])
         store.load(folder / "vectors")
         keyword = KeywordIndex.from_dict(json.loads((folder / "keyword.json").read_text(encoding="utf-8")))
         index.sources = dict(manifest["sources"])
-        index.passages = dict(store.documents)
-        if len(index.passages) != manifest.get("passages", len(index.passages)):
-            raise ValueError(f"{len(index.passages)} passages, the manifest says {manifest['passages']}")
+        index.passages_by_id = dict(store.documents)
+        if len(index.passages_by_id) != manifest.get("passages", len(index.passages_by_id)):
+            raise ValueError(
+                f"{len(index.passages_by_id)} passages, the manifest says {manifest['passages']}"
+            )
     except Exception as exc:  # FAISS, JSON and our own checks fail in many ways on a damaged file
         raise _damaged(index_dir, exc) from exc
     index.spec = spec
+    index.index_type = index_type
     index.store = store
     index.keyword = keyword
     index.version = version
@@ -236,3 +253,34 @@ def _remove_stale(index_dir: Path, keep: set[str]) -> None:
                 child.unlink(missing_ok=True)
             else:
                 shutil.rmtree(child, ignore_errors=True)
+
+
+class FaissStore:
+    """The FAISS folder as a PassageStore: a commit writes a new version and swaps it in."""
+
+    def __init__(self, index_dir: str | Path, spec: IndexSpec, index_type: str = "flat") -> None:
+        self.index_dir, self.spec, self.index_type = Path(index_dir), spec, index_type
+        self.where = str(self.index_dir)
+
+    def exists(self) -> bool:
+        return exists(self.index_dir)
+
+    def version(self) -> str | None:
+        return current_version(self.index_dir)
+
+    def writing(self) -> AbstractContextManager[None]:
+        return writing(self.index_dir)
+
+    def load(self) -> PassageIndex:
+        return load(self.index_dir, self.spec, self.index_type)
+
+    def commit(self, base: IndexView | None, change: Change) -> PassageIndex:
+        if isinstance(base, PassageIndex) and not change.rebuild:
+            new = base.changed(change)
+        else:
+            new = PassageIndex(self.spec, change.added, change.sources, self.index_type)
+        save(new, self.index_dir)
+        return new
+
+    def discard(self) -> None:
+        shutil.rmtree(self.index_dir, ignore_errors=True)
