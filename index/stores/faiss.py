@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from haystack import Document
 
@@ -43,6 +44,17 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOAD_TRIES = 3
 INDEX_TYPES = {"flat": "Flat", "hnsw": "HNSW32"}  # FAISS factory strings (HNSW: 32 links per node)
+HNSW_EF_SEARCH = 128  # candidates an HNSW search looks at (FAISS's default 16 misses neighbours)
+
+
+def _tuned(store: Any) -> Any:
+    """The store with its HNSW graph searched wider (efSearch is a search setting, not saved)."""
+    import faiss
+
+    inner = faiss.downcast_index(store.index.index)  # FAISSDocumentStore wraps it in an IndexIDMap
+    if hasattr(inner, "hnsw"):
+        inner.hnsw.efSearch = HNSW_EF_SEARCH
+    return store
 
 
 class PassageIndex:
@@ -61,6 +73,7 @@ class PassageIndex:
             embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type]
         )
         self.store.write_documents(passages)
+        _tuned(self.store)
         self.keyword = KeywordIndex.build([p.id for p in passages], [p.content or "" for p in passages])
         self.version: str | None = None  # the version folder it was loaded from or saved as
 
@@ -184,7 +197,7 @@ def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_t
         raise _damaged(index_dir, exc) from exc
     index.spec = spec
     index.index_type = index_type
-    index.store = store
+    index.store = _tuned(store)
     index.keyword = keyword
     index.version = version
     return index
