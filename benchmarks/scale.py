@@ -4,11 +4,11 @@
                                [--eval-questions N] [--skip-eval]
 
 The corpus: the paragraphs of SQuAD 1.1 train and of the 17 other SQuAD 2.0 dev articles, split as the
-index splits them (3 sentences, overlap 1) and again in a second variation (2 sentences, no overlap),
-distinct texts only. Embeddings are cached in `--cache` (the slow part: a restarted run goes on where it
-stopped). Reports indexing passages/s and where the time goes, size on disk, dense retrieval p50/p95 and
-recall@5 against exact search for each store, and `qa eval` F1 on the 16 dev articles with the corpus as
-distractors versus without it. Needs a database for pgvector: it starts one with `qa db start` in the
+index splits them (3 sentences, overlap 1), then in two variations (2 sentences and single sentences,
+no overlap), distinct texts only, up to `--passages`. Embeddings are cached in `--cache` (the slow
+part: a restarted run goes on where it stopped). Reports indexing passages/s and where the time goes,
+size on disk, dense retrieval p50/p95 and recall@5 against exact search for each store, and `qa eval`
+F1 on the 16 dev articles with the corpus as distractors versus without it. Needs a database for pgvector: it starts one with `qa db start` in the
 cache folder.
 """
 
@@ -43,7 +43,8 @@ def corpus_texts(limit: int) -> list[tuple[str, str]]:
     from index.splitting import build_passages
 
     paragraphs: list[tuple[str, str]] = []
-    train = json.loads(gzip.open(DATA / "squad11-train.json.gz").read())
+    with gzip.open(DATA / "squad11-train.json.gz") as f:
+        train = json.load(f)
     other = json.loads((DATA / "squad2-dev-17articles-labelled.json").read_text(encoding="utf-8"))
     for source in (train, other):
         for article in source["data"]:
@@ -51,7 +52,7 @@ def corpus_texts(limit: int) -> list[tuple[str, str]]:
                 paragraphs.append((f"{article['title']}-{k}.txt", p["context"]))
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    for sentences, overlap in ((3, 1), (2, 0)):
+    for sentences, overlap in ((3, 1), (2, 0), (1, 0)):
         for name, text in paragraphs:
             for span in build_passages(text, max_sentences=sentences, overlap=overlap):
                 passage = text[span.start : span.end]
@@ -72,7 +73,8 @@ def embed_cached(texts: list[str], cache: Path) -> tuple[np.ndarray, float]:
     cache.mkdir(parents=True, exist_ok=True)
     embedder, spent, parts = None, 0.0, []
     for start in range(0, len(texts), CHUNK):
-        path = cache / f"emb-{start:07d}.npy"
+        count = min(CHUNK, len(texts) - start)
+        path = cache / f"emb-{start:07d}-{count}.npy"  # the texts come in a fixed order: chunks are reused
         if not path.is_file():
             if embedder is None:
                 embedder = document_embedder("bundled")
@@ -129,7 +131,7 @@ def main() -> None:
     began = time.perf_counter()
     texts = corpus_texts(args.passages)
     split_s = time.perf_counter() - began
-    vectors, embed_s = embed_cached([t for _, t in texts], args.cache / f"emb-{len(texts)}")
+    vectors, embed_s = embed_cached([t for _, t in texts], args.cache / "embeddings")
     n = len(texts)
     result["passages"] = n
     spec = IndexSpec(model_identity("bundled"), embedding_dim("bundled"), 3, 1, 600)
