@@ -3,13 +3,13 @@
     python benchmarks/scale.py [--passages 100000] [--cache runs/scale] [--out benchmarks/scale.json]
                                [--eval-questions N] [--skip-eval]
 
-The corpus: the paragraphs of SQuAD 1.1 train and of the 17 other SQuAD 2.0 dev articles, split as the
-index splits them (3 sentences, overlap 1), then in two variations (2 sentences and single sentences,
+The corpus: the paragraphs of SQuAD 1.1 train and of the 17 other SQuAD 2.0 dev articles, split as
+the index splits them (3 sentences, overlap 1), then in two variations (2 sentences, single sentences;
 no overlap), distinct texts only, up to `--passages`. Embeddings are cached in `--cache` (the slow
 part: a restarted run goes on where it stopped). Reports indexing passages/s and where the time goes,
 size on disk, dense retrieval p50/p95 and recall@5 against exact search for each store, and `qa eval`
-F1 on the 16 dev articles with the corpus as distractors versus without it. Needs a database for pgvector: it starts one with `qa db start` in the
-cache folder.
+F1 on the 16 dev articles with the corpus as distractors versus without it. pgvector runs on a
+database that `qa db start` starts in the cache folder.
 """
 
 from __future__ import annotations
