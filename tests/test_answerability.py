@@ -40,18 +40,24 @@ def test_a_file_from_before_signals_were_named_weighs_the_first_five(tmp_path):
     assert calibrator.probability(signals(0.9, {}, "Who?", "Metternich", {"sentence_score": 2.0})) > 0.9
 
 
-@pytest.mark.slow
-def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
+def reader_weighing(folder, signal: str):
+    """A copy of the bundled reader whose calibrator weighs the span score and `signal`."""
     import shutil
 
-    from conftest import EXAMPLE_QUESTION
-    from qa import Assistant
     from qa.readers import BUNDLED_READER
 
-    model = tmp_path / "reader"
-    shutil.copytree(BUNDLED_READER, model)
-    saved = {"features": ["span_score", "null_margin"], "weights": [1.0, 0.5], "bias": 0.0, "threshold": 0.5}
-    (model / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    shutil.copytree(BUNDLED_READER, folder)
+    saved = {"features": ["span_score", signal], "weights": [1.0, 0.5], "bias": 0.0, "threshold": 0.5}
+    (folder / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
+    from conftest import EXAMPLE_QUESTION
+    from qa import Assistant
+
+    model = reader_weighing(tmp_path / "reader", "null_margin")
     assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model))
     answered = assistant.ask(EXAMPLE_QUESTION).signals["null_margin"]
     off_topic = assistant.ask("Who won the 2018 World Cup?").signals["null_margin"]
@@ -66,18 +72,13 @@ def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_
 
 @pytest.mark.slow
 def test_the_answerability_classifier_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
-    import shutil
-
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from conftest import EXAMPLE_QUESTION
     from qa import Assistant
-    from qa.readers import BUNDLED_READER, CLASSIFIER
+    from qa.readers import CLASSIFIER
 
-    model = tmp_path / "reader"
-    shutil.copytree(BUNDLED_READER, model)
-    saved = {"features": ["span_score", "classifier"], "weights": [1.0, 0.5], "bias": 0.0, "threshold": 0.5}
-    (model / "answerability.json").write_text(json.dumps(saved), encoding="utf-8")
+    model = reader_weighing(tmp_path / "reader", "classifier")
     with pytest.raises(ConfigError, match="qa train-answerability"):  # weighed, but not there
         Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model)).warm_up()
     tokenizer = AutoTokenizer.from_pretrained(model)

@@ -96,13 +96,18 @@ def test_training_is_deterministic_with_a_seed_and_haystack_loads_the_result(tmp
     assert CONTEXT[span.start : span.end] == answers[0].data
 
 
-def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
+def write_squad(path):
+    """questions() as a SQuAD 2.0 file."""
     data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
         {"id": q.id, "question": q.question, "is_impossible": not q.answers,
          "answers": [{"text": a, "answer_start": s} for a, s in zip(q.answers, q.answer_starts, strict=True)]}
         for q in questions()]}]}]}  # fmt: skip
-    path = tmp_path / "train.json"
     path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
+    path = write_squad(tmp_path / "train.json")
     out = tmp_path / "model"
     args = [
         "train-reader",
@@ -209,12 +214,7 @@ def test_answerability_pairs_hold_the_answer_or_are_the_closest_sentences_withou
 def test_cli_trains_an_answerability_classifier_the_reader_can_load(tmp_path, tiny_base):
     from transformers import AutoModelForSequenceClassification
 
-    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
-        {"id": q.id, "question": q.question, "is_impossible": not q.answers,
-         "answers": [{"text": a, "answer_start": s} for a, s in zip(q.answers, q.answer_starts, strict=True)]}
-        for q in questions()]}]}]}  # fmt: skip
-    path = tmp_path / "train.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = write_squad(tmp_path / "train.json")
     out = tmp_path / "classifier"
     args = ["train-answerability", str(path), "--base", tiny_base, "--out", str(out), "--epochs", "1"]
     result = CliRunner().invoke(qa, args)
