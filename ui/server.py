@@ -47,7 +47,7 @@ TOOL = "ask_documents"  # the MCP tool
 MAX_TOP_K = 50
 # of hayhooks' OpenAI routes, the ones the assistant implements (not /files, which would accept and
 # drop uploads, nor /responses)
-OPENAI_PATHS = ("/models", "/models/{model}", "/chat/completions")
+OPENAI_PATHS = ("/v1/models", "/v1/models/{model}", "/v1/chat/completions")
 
 
 class Message(BaseModel):
@@ -167,12 +167,14 @@ def _registry(name: str, wrapper: BasePipelineWrapper) -> ImmutablePipelineRegis
     )
 
 
-def _paths(route: Any) -> set[str]:
-    """The paths a route serves; an included router (FastAPI >= 0.16x keeps them) serves its routes'."""
-    if isinstance(getattr(route, "path", None), str):
-        return {route.path}
+def _kept(route: Any, paths: set[str]) -> bool:
+    """Whether `route` serves one of `paths`; an included router (FastAPI keeps them as such) is
+    trimmed to its routes that do, and kept if any is left."""
     inner = getattr(route, "original_router", None)
-    return {p for r in getattr(inner, "routes", ()) for p in _paths(r)}
+    if inner is not None:
+        inner.routes[:] = [r for r in inner.routes if _kept(r, paths)]
+        return bool(inner.routes)
+    return getattr(route, "path", None) in paths
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -218,7 +220,7 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any) -> Any:
         path = request.url.path
-        if keys and path != "/health" and not path.startswith("/chat"):
+        if keys and path != "/health" and not (chat and path.startswith("/chat/")):
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or key not in keys:
                 return _error(
@@ -256,9 +258,7 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         return {"status": "ok", "documents": len(assistant.documents()), "reader": assistant.reader}
 
     openai = create_openai_router(chat_registry)
-    openai.routes[:] = [
-        r for r in openai.routes if _paths(r) and all(p.endswith(OPENAI_PATHS) for p in _paths(r))
-    ]
+    openai.routes[:] = [r for r in openai.routes if _kept(r, set(OPENAI_PATHS))]
     app.include_router(openai)
     if chat:
         import gradio as gr
