@@ -92,10 +92,12 @@ class PassageStore(Protocol):
         ...
 
 
-def check_manifest(manifest: dict, spec: IndexSpec, where: str) -> None:
-    """IndexMismatchError naming the first setting that differs, and the command that fixes it."""
-    for key, expected in asdict(spec).items():
-        found = manifest.get(key)
+def check_manifest(manifest: dict, spec: IndexSpec, where: str, index_type: str = "flat") -> None:
+    """IndexMismatchError naming the first setting that differs (the spec's, then the vector index
+    type; a manifest without one was built flat), and the command that fixes it."""
+    defaults = {"index_type": "flat"}
+    for key, expected in {**asdict(spec), "index_type": index_type}.items():
+        found = manifest.get(key, defaults.get(key))
         if found != expected:
             raise IndexMismatchError(
                 f"index at {where} was built with {key}={found!r}, this configuration needs "

@@ -33,7 +33,7 @@ from typing import Any
 
 from haystack import Document
 
-from index.errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexWriteError
+from index.errors import IndexDamagedError, IndexMissingError, IndexWriteError
 from index.keyword import KeywordIndex
 from index.stores.base import Change, IndexSpec, IndexView, check_manifest, kept_sources
 
@@ -175,14 +175,8 @@ def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_t
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise _damaged(index_dir, exc) from exc
-    check_manifest(manifest, spec, str(index_dir))
+    check_manifest(manifest, spec, str(index_dir), index_type)
     index = PassageIndex.__new__(PassageIndex)
-    built_as = manifest.get("index_type", "flat")
-    if built_as != index_type:
-        raise IndexMismatchError(
-            f"index at {index_dir} was built with index_type={built_as!r}, this configuration needs "
-            f"{index_type!r}; run `qa index --rebuild`"
-        )
     try:
         store = FAISSDocumentStore(embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type])
         store.load(folder / "vectors")

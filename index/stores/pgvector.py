@@ -22,7 +22,7 @@ from typing import Any
 
 from haystack import Document
 
-from index.errors import ConfigError, IndexMismatchError, IndexMissingError
+from index.errors import ConfigError, IndexMissingError
 from index.stores.base import Change, IndexSpec, IndexView, check_manifest
 
 logger = logging.getLogger(__name__)
@@ -183,12 +183,7 @@ class PgvectorStore:
         manifest = self._state("manifest")
         if manifest is None:
             raise IndexMissingError("no index in the database; run `qa index`")
-        check_manifest(manifest, self.spec, self.where)
-        if manifest.get("index_type", "flat") != self.index_type:
-            raise IndexMismatchError(
-                f"the database was indexed with index_type={manifest.get('index_type')!r}, "
-                f"this configuration needs {self.index_type!r}; run `qa index --rebuild`"
-            )
+        check_manifest(manifest, self.spec, self.where, self.index_type)
         version = self._state("version")
         sources = dict(self.query(f"SELECT name, sha256 FROM {self.sources_table}"))
         return PgvectorIndex(self, version, sources)
