@@ -128,6 +128,13 @@ def test_cli_trains_from_squad_files_and_refuses_bad_data(tmp_path, tiny_base):
     # refined last on single sentences mixed with the passages, starting from the passage stage
     assert summary["questions"] > summary["passage_stage"]["questions"]
     assert summary["base_model"] == tiny_base
+    # trained further from that reader: its record keeps how the base was made
+    further = tmp_path / "further"
+    again = [str(path), "--base", str(out), "--out", str(further), "--epochs", "1", "--sentence-epochs", "0"]
+    result = CliRunner().invoke(qa, ["train-reader", *again, "--max-length", "64"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((further / "training.json").read_text(encoding="utf-8"))
+    assert record["base_model"] == str(out) and record["base_training"] == summary
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]", encoding="utf-8")
     result = CliRunner().invoke(qa, ["train-reader", str(bad), "--out", str(out)])

@@ -193,6 +193,7 @@ def train_reader_command(
                 "refining", mixed, out, str(out),
                 epochs=sentence_epochs, max_length=max_length, learning_rate=SENTENCE_LEARNING_RATE,
             )  # fmt: skip
+            refined.pop("base_training", None)  # its base is the passage stage, not an earlier --out
             summary = {**refined, "base_model": summary["base_model"], "passage_stage": summary}
         if pretraining is not None:
             summary["synthetic_pretraining"] = pretraining

@@ -6,6 +6,7 @@ The result is a standard Hugging Face question-answering folder, so Haystack's
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -326,5 +327,8 @@ def train_reader(
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     summary = {"base_model": base, "questions": len(questions), **run}
+    earlier = Path(base) / "training.json"
+    if earlier.is_file():  # a reader trained further: keep how its base was made
+        summary["base_training"] = json.loads(earlier.read_text(encoding="utf-8"))
     logger.info("trained reader in %.0f s: %s", run["train_seconds"], summary)
     return summary
