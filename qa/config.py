@@ -21,6 +21,7 @@ ReaderKind = Literal["auto", "extractive", "offline"]
 FollowupMode = Literal["rewrite", "context", "off"]
 StoreKind = Literal["faiss", "pgvector"]
 IndexType = Literal["flat", "hnsw"]
+AnswerRanking = Literal["span", "null_margin"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Settings:
     sentence_passage_weight: float = 0.0  # ... plus this weight x the cosine similarity of its passage
     # answers from the N sentences rank by span score + this weight x their sentence's rank score
     sentence_weight: float = 0.3
+    # the span score of that ranking: span (the span's own probability) | null_margin (its logit above
+    # the reader's no-answer logit on its sentence, SQuAD 2.0's comparison across windows)
+    answer_ranking: AnswerRanking = "span"
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL

@@ -115,6 +115,7 @@ class SentenceSpanReader:
         sentence_weight: float = 0.0,
         null_margin: bool = False,
         classifier: str | None = None,
+        answer_ranking: str = "span",
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
@@ -123,6 +124,7 @@ class SentenceSpanReader:
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
         self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
         self.null_margin = null_margin  # one more forward pass, for a calibrator that weighs it
+        self.answer_ranking = answer_ranking  # null_margin: rank spans by it (the same pass)
         self.classifier = classifier  # answerability classifier folder (qa train-answerability)
         self._classifier: Any = None
         self.picker = OverlapReader(top_k=10_000)
@@ -143,7 +145,7 @@ class SentenceSpanReader:
             max_seq_length=self.max_seq_length, stride=self.stride,
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
             passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
-            null_margin=self.null_margin, classifier=self.classifier,
+            null_margin=self.null_margin, classifier=self.classifier, answer_ranking=self.answer_ranking,
         )  # fmt: skip
 
     @classmethod
@@ -243,7 +245,8 @@ class SentenceSpanReader:
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
         found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
         texts = [a.data or "" for a in picked]
-        nulls = self._null_logits(query, texts) if found and self.null_margin else []
+        by_margin = self.answer_ranking == "null_margin"
+        nulls = self._null_logits(query, texts) if found and (self.null_margin or by_margin) else []
         judged = self._classifier_logits(query, texts) if found and self.classifier else []
         answers = []
         for a in found:
@@ -268,8 +271,15 @@ class SentenceSpanReader:
                     },
                 )
             )
-        answers.sort(key=lambda a: -(a.score + self.sentence_weight * a.meta["sentence_score"]))
+        answers.sort(key=lambda a: -(self._rank_score(a) + self.sentence_weight * a.meta["sentence_score"]))
         return {"answers": answers[:k]}
+
+    def _rank_score(self, answer: ExtractedAnswer) -> float:
+        """The span's score for ranking: its probability, or with `answer_ranking: null_margin` its
+        margin over the no-answer logit of its sentence, on the same 0-1 scale (Haystack's sigmoid)."""
+        if self.answer_ranking != "null_margin":
+            return answer.score
+        return 1.0 / (1.0 + math.exp(-answer.meta["null_margin"] * self.spans.calibration_factor))
 
 
 def _truthy(name: str) -> bool:
@@ -331,9 +341,14 @@ def choose_reader(settings: Settings) -> ReaderChoice:
 
 
 def _weighed(model: str) -> set[str]:
-    """The signals the answerability model calibrated for this reader weighs (none uncalibrated)."""
-    calibrator = Calibrator.load(model if Path(model).is_dir() else None)
-    return set(calibrator.features) if calibrator.weights is not None else set()
+    """The signals the answerability model calibrated for this reader weighs. An uncalibrated reader
+    reports every signal it can, so that calibrating it (`qa train-reader --calibrate`) weighs them."""
+    folder = Path(model) if Path(model).is_dir() else None
+    calibrator = Calibrator.load(folder)
+    if calibrator.weights is not None:
+        return set(calibrator.features)
+    has_classifier = folder is not None and (folder / CLASSIFIER / "config.json").is_file()
+    return {"null_margin", *(["classifier"] if has_classifier else [])}
 
 
 def _classifier_of(model: str, weighed: set[str]) -> str | None:
@@ -367,6 +382,7 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
             sentence_weight=settings.sentence_weight,
             null_margin="null_margin" in weighed,
             classifier=_classifier_of(choice.model, weighed),
+            answer_ranking=settings.answer_ranking,
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

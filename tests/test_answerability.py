@@ -6,7 +6,7 @@ import pytest
 
 from qa.answerability import FEATURES, Calibrator, signals
 from qa.errors import ConfigError
-from qa.training.calibration import Observation, fit
+from qa.training.calibration import Observation, fit, observed
 
 
 def test_a_calibrator_weighs_the_signals_its_file_names_and_refuses_unknown_ones(tmp_path):
@@ -31,6 +31,16 @@ def test_fit_on_a_subset_of_signals_learns_that_a_higher_span_score_means_right(
     low = calibrator.probability(dict(zip(FEATURES, rows[0].x, strict=True)))
     high = calibrator.probability(dict(zip(FEATURES, rows[-1].x, strict=True)))
     assert low < 0.5 < high
+
+
+def test_calibration_names_only_the_signals_the_reader_computed():
+    # no classifier beside the reader: its signal is 0 throughout, and naming it would make the
+    # calibrated reader refuse to load ("weighs a classifier, but has none")
+    rows = [
+        Observation(x=[s, s / 2, 0.5, 1.0, 0.5, 1.0, 3 * s, 0.0], f1=float(s > 0.5), answerable=True)
+        for s in [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]
+    ]
+    assert observed(rows) == ("span_score", "dense_score", "null_margin")
 
 
 def test_a_file_from_before_signals_were_named_weighs_the_first_five(tmp_path):

@@ -153,6 +153,12 @@ def calibrate(
         )
         assistant.index([corpus], rebuild=True)
         rows = observe(assistant, questions, progress)
-    calibrator = fit(rows)
+    calibrator = fit(rows, features=observed(rows))
     calibrator.save(model_dir, {"calibration_questions": len(rows)})
     return calibrator, rows
+
+
+def observed(rows: Sequence[Observation]) -> tuple[str, ...]:
+    """The signals that varied across `rows`: one the reader did not compute (no classifier, say)
+    is 0 throughout and must not be named, or the reader would be asked for it."""
+    return tuple(name for c, name in enumerate(FEATURES) if len({r.x[c] for r in rows}) > 1)
