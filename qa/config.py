@@ -50,7 +50,7 @@ class Settings:
     sentence_weight: float = 0.3
     # the span score of that ranking: span (the span's own probability) | null_margin (its logit above
     # the reader's no-answer logit on its sentence, SQuAD 2.0's comparison across windows)
-    answer_ranking: AnswerRanking = "span"
+    answer_ranking: AnswerRanking = "null_margin"
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL

@@ -115,7 +115,7 @@ class SentenceSpanReader:
         sentence_weight: float = 0.0,
         null_margin: bool = False,
         classifier: str | None = None,
-        answer_ranking: str = "span",
+        answer_ranking: str = "null_margin",
     ) -> None:
         from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

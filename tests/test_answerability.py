@@ -63,21 +63,25 @@ def reader_weighing(folder, signal: str):
 
 
 @pytest.mark.slow
-def test_the_reader_no_answer_logit_is_weighed_when_its_calibrator_names_it(tmp_path, real_index_dir):
+def test_the_reader_no_answer_logit_is_reported_when_weighed_or_uncalibrated(tmp_path, real_index_dir):
     from conftest import EXAMPLE_QUESTION
     from qa import Assistant
 
-    model = reader_weighing(tmp_path / "reader", "null_margin")
-    assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline", offline_model=str(model))
-    answered = assistant.ask(EXAMPLE_QUESTION).signals["null_margin"]
-    off_topic = assistant.ask("Who won the 2018 World Cup?").signals["null_margin"]
+    def margins(model, **settings) -> tuple[float, float]:
+        assistant = Assistant.from_config(
+            index_dir=real_index_dir, reader="offline", offline_model=str(model), **settings
+        )
+        return tuple(  # type: ignore[return-value]
+            assistant.ask(q).signals["null_margin"] for q in (EXAMPLE_QUESTION, "Who won the 2018 World Cup?")
+        )
+
+    weighed = reader_weighing(tmp_path / "weighed", "null_margin")
+    answered, off_topic = margins(weighed, answer_ranking="span")
     assert answered > off_topic  # the span stands further above "no answer" when the text answers
-    assert (
-        Assistant.from_config(index_dir=real_index_dir, reader="offline")
-        .ask(EXAMPLE_QUESTION)
-        .signals["null_margin"]
-        == 0.0
-    )  # the shipped calibrator does not weigh it: the extra pass is skipped
+    (weighed / "answerability.json").unlink()  # uncalibrated: reported, so a calibration can weigh it
+    assert margins(weighed, answer_ranking="span") == (answered, off_topic)
+    # neither weighed nor ranked by: the extra pass is skipped
+    assert margins(reader_weighing(tmp_path / "not", "sentence_score"), answer_ranking="span") == (0.0, 0.0)
 
 
 @pytest.mark.slow
