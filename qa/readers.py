@@ -36,7 +36,7 @@ BUNDLED_READER = Path(__file__).resolve().parent / "models" / "reader"
 OVERLAP = "overlap"
 CACHE_SIZE = 20_000  # sentence embeddings kept by SentenceSpanReader (float32: 30 MB at 384 dimensions)
 CLASSIFIER = "classifier"  # the answerability classifier's folder inside a reader's (qa train-answerability)
-MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences; the bundled reader was trained on 192
+MAX_SEQ_LENGTH = 192  # the passages are 1-3 sentences, well inside it (the bundled reader trained on 128)
 
 
 @dataclass(frozen=True)
