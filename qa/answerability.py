@@ -1,11 +1,11 @@
 """Whether to answer or abstain: a calibrated probability that the best span is right.
 
-A span reader's own null score barely separates answerable from unanswerable questions on little
-training data, so the decision uses its own signals: a logistic model over the reader's span score
-and the retrieval evidence (how close the best passages are to the question). Its weights live beside a
-trained reader as `answerability.json` with the names of the signals they weigh, fitted on
-validation articles only (`qa train-reader --calibrate`). Without that file the span score is the
-probability.
+A span reader's own null score separates answerable from unanswerable questions only in part, so the
+decision is a logistic model over the reader's signals (span score, its margin over "no answer", its
+sentence's rank) and the retrieval evidence (how close the best passages are to the question). Its
+weights live beside a trained reader as `answerability.json` with the names of the signals they weigh,
+fitted on held-out articles only (`qa train-reader --calibrate`). Without that file the span score is
+the probability.
 """
 
 from __future__ import annotations
