@@ -67,11 +67,11 @@ def test_the_reader_no_answer_logit_is_reported_when_weighed_or_uncalibrated(tmp
     from conftest import EXAMPLE_QUESTION
     from qa import Assistant
 
-    def margins(model, **settings) -> tuple[float, float]:
+    def margins(model, **settings) -> tuple[float, ...]:
         assistant = Assistant.from_config(
             index_dir=real_index_dir, reader="offline", offline_model=str(model), **settings
         )
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             assistant.ask(q).signals["null_margin"] for q in (EXAMPLE_QUESTION, "Who won the 2018 World Cup?")
         )
 

@@ -92,7 +92,7 @@ class PassageStore(Protocol):
         ...
 
 
-def check_manifest(manifest: dict, spec: IndexSpec, where: str, index_type: str = "flat") -> None:
+def check_manifest(manifest: dict, spec: IndexSpec, where: str, index_type: str) -> None:
     """IndexMismatchError naming the first setting that differs (the spec's, then the vector index
     type; a manifest without one was built flat), and the command that fixes it."""
     defaults = {"index_type": "flat"}
