@@ -1,4 +1,9 @@
-"""`kill -9` during `qa index` leaves the previous index loadable and complete."""
+"""`kill -9` during `qa index` leaves the previous index loadable and complete.
+
+The kill lands at chosen moments of the run, not after a guessed time: the child runs `qa index` with
+one step wrapped so that it stops there (writes a marker and sleeps) until the test kills it. A timed
+kill missed every moment on a fast machine and failed CI.
+"""
 
 import os
 import signal
@@ -12,6 +17,39 @@ from conftest import ARTICLE
 from index.stores import faiss as store
 from qa import Assistant
 
+# `qa index CORPUS`, stopped at QA_STOP_AT until killed
+CHILD = """
+import os, sys, time
+from pathlib import Path
+
+import qa.cli
+from index.stores import faiss
+
+def stop():
+    Path(os.environ["QA_STOP_MARKER"]).touch()
+    time.sleep(600)
+
+def wrap(owner, name, when):
+    inner = getattr(owner, name)
+    def wrapped(*args, **kwargs):
+        if when(*args, **kwargs):
+            stop()
+        return inner(*args, **kwargs)
+    setattr(owner, name, wrapped)
+
+at = os.environ["QA_STOP_AT"]
+if at == "embedding":  # after 40% of the passages are embedded
+    qa.cli.terminal_bar = lambda *a, **k: lambda done, total, loss=None: done >= 0.4 * total and stop()
+elif at == "writing":  # vectors written to .building-*, keyword index and manifest not yet
+    wrap(faiss, "_write_file", lambda path, text: path.name == "keyword.json")
+elif at == "swapping":  # version folder renamed into place, `current` not yet swapped
+    wrap(faiss, "_current", lambda index_dir: any(p.name.startswith(".current-") for p in index_dir.iterdir()))
+elif at == "cleaning":  # `current` swapped, stale versions not yet removed
+    wrap(faiss, "_remove_stale", lambda index_dir, keep: True)
+sys.argv = ["qa", "index", sys.argv[1]]
+qa.cli.main()
+"""
+
 
 def _corpus(folder, files: int, sentences: int) -> None:
     folder.mkdir()
@@ -20,52 +58,50 @@ def _corpus(folder, files: int, sentences: int) -> None:
         (folder / f"doc{f:03d}.txt").write_text(body, encoding="utf-8")
 
 
-def test_kill_during_index_keeps_the_previous_index(fake_config, tmp_path):
+def _wait_for(marker, proc: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        if proc.poll() is not None:
+            tail = log.read_text(encoding="utf-8")[-2000:]
+            pytest.fail(f"`qa index` ended (exit {proc.returncode}) before the moment to kill it:\n{tail}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("`qa index` did not reach the moment to kill it within 5 minutes")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("moment", "finished"),
+    [("embedding", False), ("writing", False), ("swapping", False), ("cleaning", True)],
+)
+def test_kill_during_index_keeps_a_complete_index(fake_config, tmp_path, moment, finished):
     before = Assistant.from_config(fake_config)
     before.index([ARTICLE])
     old = before.documents()
+    old_version = store.current_version(before.index_dir)
     corpus = tmp_path / "big"
-    _corpus(corpus, files=20, sentences=300)
-    env = {**os.environ, "QA_CONFIG": str(fake_config)}
-    cmd = [sys.executable, "-m", "qa.cli", "index", str(corpus)]
-    index_dir = before.index_dir
+    _corpus(corpus, files=5, sentences=200)
+    marker = tmp_path / "stopped"
+    env = {**os.environ, "QA_CONFIG": str(fake_config), "QA_STOP_AT": moment, "QA_STOP_MARKER": str(marker)}
+    log = tmp_path / "child.log"
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(corpus)], env=env, stdout=out, stderr=out)
+    _wait_for(marker, proc, log)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
 
-    def timed(args) -> float:
-        started = time.monotonic()
-        subprocess.run(args, env=env, check=True, capture_output=True, timeout=600)
-        return time.monotonic() - started
+    # the index is there (checked before loading it: a missing one would be rebuilt from the seeds) and
+    # is the old version or, once `current` was swapped, the complete new one
+    assert store.exists(before.index_dir)
+    assert (store.current_version(before.index_dir) != old_version) == finished
+    docs = Assistant.from_config(fake_config).documents()
+    if finished:
+        added = {name: docs.pop(name, 0) for name in sorted(p.name for p in corpus.iterdir())}
+        assert all(added.values()), added
+    assert docs == old
 
-    startup = timed([sys.executable, "-m", "qa.cli", "index", str(ARTICLE)])
-    builds = []
-    for _ in range(2):  # the first run pays for cold caches: the warm one says when later runs end
-        builds.append(timed(cmd) - startup)
-        Assistant.from_config(fake_config).index([ARTICLE], rebuild=True)
-    build = max(0.5, min(builds))
-
-    def building() -> bool:
-        return any(p.name.startswith(".building-") for p in index_dir.iterdir())
-
-    killed = 0
-    for moment in (0.4, 0.8, "save"):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if moment == "save":  # kill while the new version is being written
-            while proc.poll() is None and not building():
-                time.sleep(0.001)
-        else:
-            time.sleep(startup + build * moment)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.wait()
-        # whatever the moment, the index loads and is either the old one or the complete new one
-        docs = Assistant.from_config(fake_config).documents()
-        assert docs == old or (len(docs) == 21 and docs[ARTICLE.name] == old[ARTICLE.name])
-        assert store.exists(index_dir)
-        if docs != old:  # the run finished before the kill: start again from the old index
-            Assistant.from_config(fake_config).index([ARTICLE], rebuild=True)
-    if killed < 2:
-        pytest.fail("runs finished before they were killed; the corpus is too small for this machine")
-    # leftovers of killed runs are cleaned by the next successful write
+    # leftovers of the killed run are cleaned by the next successful write
     Assistant.from_config(fake_config).index([ARTICLE])
-    leftovers = [p.name for p in index_dir.iterdir() if p.name.startswith((".building-", ".current-"))]
+    leftovers = [p.name for p in before.index_dir.iterdir() if p.name.startswith((".building-", ".current-"))]
     assert leftovers == []
+    assert len([p for p in before.index_dir.iterdir() if p.name.startswith("v-")]) <= 2
