@@ -43,7 +43,7 @@ if at == "embedding":  # after 40% of the passages are embedded
 elif at == "writing":  # vectors written to .building-*, keyword index and manifest not yet
     wrap(faiss, "_write_file", lambda path, text: path.name == "keyword.json")
 elif at == "swapping":  # version folder renamed into place, `current` not yet swapped
-    wrap(faiss, "_current", lambda index_dir: any(p.name.startswith(".current-") for p in index_dir.iterdir()))
+    wrap(faiss, "_current", lambda folder: any(p.name.startswith(".current-") for p in folder.iterdir()))
 elif at == "cleaning":  # `current` swapped, stale versions not yet removed
     wrap(faiss, "_remove_stale", lambda index_dir, keep: True)
 sys.argv = ["qa", "index", sys.argv[1]]
