@@ -167,14 +167,19 @@ def _registry(name: str, wrapper: BasePipelineWrapper) -> ImmutablePipelineRegis
     )
 
 
-def _kept(route: Any, paths: set[str]) -> bool:
-    """Whether `route` serves one of `paths`; an included router (FastAPI keeps them as such) is
-    trimmed to its routes that do, and kept if any is left."""
-    inner = getattr(route, "original_router", None)
-    if inner is not None:
-        inner.routes[:] = [r for r in inner.routes if _kept(r, paths)]
-        return bool(inner.routes)
-    return getattr(route, "path", None) in paths
+def _trim(routes: list[Any], paths: set[str]) -> None:
+    """Keep in `routes` only those that serve one of `paths`. An included router (FastAPI keeps them
+    as such) is trimmed the same way, and stays if any of its routes is left."""
+    kept = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            _trim(inner.routes, paths)
+            if inner.routes:
+                kept.append(route)
+        elif getattr(route, "path", None) in paths:
+            kept.append(route)
+    routes[:] = kept
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -258,7 +263,7 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         return {"status": "ok", "documents": len(assistant.documents()), "reader": assistant.reader}
 
     openai = create_openai_router(chat_registry)
-    openai.routes[:] = [r for r in openai.routes if _kept(r, set(OPENAI_PATHS))]
+    _trim(openai.routes, set(OPENAI_PATHS))
     app.include_router(openai)
     if chat:
         import gradio as gr
