@@ -343,22 +343,26 @@ def choose_reader(settings: Settings) -> ReaderChoice:
 def _weighed(model: str) -> set[str]:
     """The signals the answerability model calibrated for this reader weighs. An uncalibrated reader
     reports every signal it can, so that calibrating it (`qa train-reader --calibrate`) weighs them."""
-    folder = Path(model) if Path(model).is_dir() else None
-    calibrator = Calibrator.load(folder)
+    calibrator = Calibrator.load(model if Path(model).is_dir() else None)
     if calibrator.weights is not None:
         return set(calibrator.features)
-    has_classifier = folder is not None and (folder / CLASSIFIER / "config.json").is_file()
-    return {"null_margin", *(["classifier"] if has_classifier else [])}
+    return {"null_margin", *(["classifier"] if _classifier_folder(model) else [])}
+
+
+def _classifier_folder(model: str) -> Path | None:
+    """The answerability classifier beside a reader (`qa train-answerability`), if it has one."""
+    folder = Path(model) / CLASSIFIER
+    return folder if (folder / "config.json").is_file() else None
 
 
 def _classifier_of(model: str, weighed: set[str]) -> str | None:
     """The reader's answerability classifier folder, when its calibrator weighs it."""
     if "classifier" not in weighed:
         return None
-    folder = Path(model) / CLASSIFIER
-    if not (folder / "config.json").is_file():
+    folder = _classifier_folder(model)
+    if folder is None:
         raise ConfigError(
-            f"{model}: its answerability.json weighs a classifier, but {folder} has none; "
+            f"{model}: its answerability.json weighs a classifier, but {Path(model) / CLASSIFIER} has none; "
             "train one with `qa train-answerability` or recalibrate without it"
         )
     return str(folder)
