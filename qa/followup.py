@@ -2,13 +2,17 @@
 
 The rewrite replaces the first third-person pronoun of the question with the most recent named
 entity of the previous turns (capitalised phrases of the last user question, then of the last answer).
-When the question has no pronoun it is left alone; when there is a pronoun but no entity, the last user
-question is appended so retrieval still sees the context.
+A plural pronoun ("they", "them", "their") only takes a plural antecedent: names joined by "and", or
+the last answer when it reads plural ("10 Europeans and four institutions"), never a single name.
+When the question has no pronoun it is left alone; when there is a pronoun but no fitting entity, the
+last user question is appended so retrieval still sees the context.
 """
 
 from __future__ import annotations
 
 import re
+
+from qa.answer import NO_ANSWER_TEXT
 
 _PRONOUNS = {
     "he": "subject", "she": "subject", "they": "subject", "it": "subject",
@@ -22,6 +26,12 @@ _NOT_ENTITIES = {
     "who", "what", "when", "where", "why", "how", "which", "whom", "whose", "is", "was", "did", "does",
     "do", "are", "were", "the", "a", "an", "in", "on", "and", "according", "tell", "me", "also",
 }  # fmt: skip
+_PLURAL_PRONOUNS = {"they", "them", "their"}
+_COUNTS = {
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "dozens",
+    "hundreds", "thousands", "millions", "several", "many", "some", "both", "all",
+}  # fmt: skip
+_PLURAL_ANSWER_WORDS = 8  # a longer answer is a sentence, not a name to put in place of "they"
 _AFTER_HER_OBJECT = {"to", "in", "on", "for", "from", "with", "at", "by", "?", "", "and", "as", "be"}
 
 
@@ -39,6 +49,39 @@ def entities(text: str) -> list[str]:
     return found
 
 
+def plural(phrase: str) -> bool:
+    """Whether `phrase` names several things: "A and B", "10 Europeans", "four institutions",
+    "Europeans" (a last word in -s, not -ss/-us/-is)."""
+    words = phrase.lower().replace(",", " ").split()
+    if not words:
+        return False
+    if "and" in words[1:-1] or words[0] in _COUNTS or (words[0].isdigit() and words[0] != "1"):
+        return True
+    last = words[-1].strip("’'.")
+    return len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _answer_phrase(answer: str) -> str | None:
+    """The last answer as a whole, when it is a short plural phrase ("10 Europeans and four institutions")."""
+    phrase = answer.strip().rstrip(".")
+    if answer.strip() == NO_ANSWER_TEXT or len(phrase.split()) > _PLURAL_ANSWER_WORDS:
+        return None
+    return phrase if plural(phrase) else None
+
+
+def _antecedents(users: list[str], answers: list[str], *, plural_pronoun: bool) -> list[str]:
+    """Candidate antecedents, most likely first: entities of the last question, then of the last
+    answer; for a plural pronoun only plural ones, the whole last answer before its own entities."""
+    asked = entities(users[-1]) if users else []
+    if not plural_pronoun:
+        return asked + (entities(answers[-1]) if answers else [])
+    answered = []
+    if answers:
+        whole = _answer_phrase(answers[-1])
+        answered = ([whole] if whole else []) + entities(answers[-1])
+    return [phrase for phrase in asked + answered if plural(phrase)]
+
+
 def _possessive(entity: str) -> str:
     return entity + ("’" if entity.endswith("s") else "’s")
 
@@ -52,15 +95,11 @@ def rewrite(question: str, history: list[dict] | None) -> str:
         return question
     users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
     answers = [m["content"] for m in history if m.get("role") == "assistant" and m.get("content")]
-    candidates = []
-    if users:
-        candidates += entities(users[-1])
-    if answers:
-        candidates += entities(answers[-1])
+    word = match.group(1).lower()
+    candidates = _antecedents(users, answers, plural_pronoun=word in _PLURAL_PRONOUNS)
     if not candidates:
         return f"{question} ({users[-1]})" if users else question
     entity = candidates[0]
-    word = match.group(1).lower()
     role = _PRONOUNS[word]
     if role == "ambiguous":
         rest = question[match.end() :].strip()

@@ -28,6 +28,31 @@ def test_rewrite(question, history, expected):
     assert rewrite(question, history) == expected
 
 
+SANCTIONED = [
+    {"role": "user", "content": "Who was sanctioned by China?"},
+    {"role": "assistant", "content": "10 Europeans and four institutions"},
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("What were they forbidden to do?", SANCTIONED,
+         "What were 10 Europeans and four institutions forbidden to do?"),
+        ("Who sanctioned them?", SANCTIONED, "Who sanctioned 10 Europeans and four institutions?"),
+        ("What did they announce?", [{"role": "user", "content": "What did the Europeans do?"},
+                                     {"role": "assistant", "content": "The document doesn't say."}],
+         "What did Europeans announce?"),
+        # no plural antecedent: the single name is not put in place of "they"; the question gets context
+        ("What did they say?", [{"role": "user", "content": "What did China do?"},
+                                {"role": "assistant", "content": "imposed sanctions on Huawei"}],
+         "What did they say? (What did China do?)"),
+    ],
+)  # fmt: skip
+def test_a_plural_pronoun_never_takes_a_single_name(question, history, expected):
+    assert rewrite(question, history) == expected
+
+
 def test_entities_skip_question_words():
     assert entities("Who is Meng Wanzhou?") == ["Meng Wanzhou"]
     assert entities("What did the European Union do?") == ["European Union"]
