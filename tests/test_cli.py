@@ -113,3 +113,32 @@ def test_console_script_runs_as_a_process(fake_config):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: the question is empty; type a question about the documents"
+
+
+@pytest.mark.postgres
+def test_qa_db_is_made_for_eval_and_prints_no_platformdirs_warning(tmp_path):
+    """`eval "$(qa db start)"` runs only export lines (a person reads stderr), and no command warns that
+    XDG_RUNTIME_DIR is not set (it is not, in containers and over ssh)."""
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    folder = str(tmp_path / "db")
+
+    def db(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "qa.cli", "db", *args, "--dir", folder],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+
+    runs = [db("status"), db("start"), db("status"), db("stop"), db("stop")]
+    for proc in runs:
+        assert "Warning" not in proc.stderr and "XDG_RUNTIME_DIR" not in proc.stderr, proc.stderr
+    started = runs[1]
+    assert started.returncode == 0
+    assert [line.split("=")[0] for line in started.stdout.splitlines()] == ["export QA_DATABASE_URL"]
+    assert "qa db stop" in started.stderr
+    script = f'eval "$({sys.executable} -m qa.cli db start --dir {folder})"; echo "$QA_DATABASE_URL"'
+    shell = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert shell.stdout.startswith("postgresql://"), shell.stderr
+    assert db("stop").returncode == 0
