@@ -19,10 +19,10 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
@@ -30,7 +30,7 @@ from qa.uploads import ALLOWED_SUFFIXES, MAX_FILE_BYTES
 from ui.history import Turn, clean_history, plain_history
 from ui.limits import BodyLimit
 from ui.render import document_rows, markdown_text, turn_messages
-from ui.uploads import add_documents, remove_document
+from ui.uploads import add_documents, forget_uploads, remove_document
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +112,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         def embedded(done: int, total: int) -> None:
             progress((done, total), desc="Indexing passages", unit="passages")
 
-        try:
-            status = add_documents(assistant, paths, progress=embedded)
-        finally:
-            forget_uploads(paths)  # indexed or refused, the uploaded copy is not needed any more
+        folder = get_upload_folder()
+        try:  # only what Gradio received as uploads: a client could name any file on the server
+            status = add_documents(
+                assistant, paths, progress=embedded, received=app.upload_file_set, folder=folder
+            )
+        finally:  # indexed or refused, the uploaded copy is not needed any more
+            forget_uploads(paths, app.upload_file_set, folder)
         return status, document_rows(assistant.documents())
 
     def after_upload() -> tuple[None, Any]:
@@ -213,6 +216,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         app.load(documents, None, [table, to_remove], api_visibility="private")
         if read_only:
             return app
+        # Gradio checks that a file path came from an upload only once launched; mounted on FastAPI
+        # (`qa serve --chat`) it never is: ask for its check anyway. add_documents checks regardless.
+        app.has_launched = True
         files.upload(
             upload,
             files,
@@ -231,17 +237,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             concurrency_id="index",
         )
     return app
-
-
-def forget_uploads(paths: Any) -> None:
-    """Delete the uploaded copies Gradio wrote for one upload (the index keeps the text); only files
-    inside Gradio's upload folder, whatever a client names."""
-    from gradio.utils import get_upload_folder
-
-    folder = Path(get_upload_folder()).resolve()
-    for path in paths if isinstance(paths, list) else []:
-        if isinstance(path, str) and path and Path(path).resolve().is_relative_to(folder):
-            Path(path).unlink(missing_ok=True)
 
 
 def launch(

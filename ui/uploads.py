@@ -1,9 +1,17 @@
-"""Adding and removing documents from the chat, with a message a person can act on."""
+"""Adding and removing documents from the chat, with a message a person can act on.
+
+A client names the files to add by their path on the server, so the chat takes only the files
+Gradio itself received through its upload route in this process (`received`: the Blocks'
+`upload_file_set`), inside its upload folder: whatever Gradio checks or does not check (mounted on
+FastAPI, `qa serve --chat`, it checks nothing), no other file the server can read is indexed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Collection, Iterable, MutableSet
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +30,65 @@ def _names(names: Iterable[str], counts: dict[str, int]) -> str:
     return ", ".join(f"**{markdown_text(n)}** ({_passages(counts.get(n, 0))})" for n in names)
 
 
+def _is_received(raw: str, received: Collection[str], folder: Path) -> bool:
+    try:
+        path = os.path.abspath(raw)
+        if path not in received or os.path.islink(path):
+            return False
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return False
+
+
+def received_only(
+    paths: Iterable[Any], received: Collection[str], folder: str | Path
+) -> tuple[list[str], list[str]]:
+    """The paths in `paths` that Gradio received as uploads (listed in `received`, inside `folder`,
+    not a link), and a one-line refusal for every other entry (naming only the file, not where)."""
+    accepted: list[str] = []
+    refused: list[str] = []
+    for raw in paths:
+        if isinstance(raw, str) and raw and _is_received(raw, received, Path(folder)):
+            accepted.append(raw)
+        else:
+            name = Path(raw).name if isinstance(raw, str) and raw else f"a {type(raw).__name__}"
+            refused.append(f"{name}: not a file uploaded to this chat; add it with the upload box")
+    return accepted, refused
+
+
+def forget_uploads(paths: Any, received: MutableSet[str], folder: str | Path) -> None:
+    """Delete the uploaded copies of one upload (the index keeps the text) and the folder Gradio made
+    for each, once empty; only files this chat received, whatever else a client names."""
+    root = Path(os.path.realpath(folder))
+    for raw in paths if isinstance(paths, list) else []:
+        if not (isinstance(raw, str) and raw and _is_received(raw, received, root)):
+            continue
+        path = Path(os.path.abspath(raw))
+        received.discard(str(path))
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        parent = Path(os.path.realpath(path.parent))
+        if parent != root and parent.is_relative_to(root):
+            with contextlib.suppress(OSError):  # not empty: another upload of the same content
+                parent.rmdir()
+
+
 def add_documents(
     assistant: Assistant,
-    paths: Iterable[str | Path] | None,
+    paths: Iterable[Any] | None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    received: Collection[str],
+    folder: str | Path,
 ) -> str:
-    """Check each uploaded file, index the acceptable ones, and say what happened to every file."""
+    """Check each uploaded file, index the acceptable ones, and say what happened to every file.
+    Only files Gradio received as uploads (`received`, inside its upload `folder`) are read."""
     paths = [p for p in (paths or []) if p]
     if not paths:
         return "Choose one or more .txt, .md or .pdf files to add."
-    check = check_uploads(paths)
+    uploaded, not_received = received_only(paths, received, folder)
+    check = check_uploads(uploaded)
+    check.refused[:0] = not_received
     lines: list[str] = []
     if check.accepted:
         try:

@@ -1,0 +1,149 @@
+"""Uploads against a hostile client, on both ways the chat is served (`qa chat`: Gradio launched;
+`qa serve --chat`: Gradio mounted on FastAPI, where Gradio checks no file path): only files the
+chat itself received as uploads are read, one bad file never blocks the others, and what a client
+uploads neither piles up nor lands on a read-only chat."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ARTICLE, free_port, serve
+
+SECRET = "The vault code of the server is 4417-alpha."
+
+
+def call(base: str, endpoint: str, data: list) -> tuple[str, object]:
+    """POST /gradio_api/call/<endpoint> as a raw client does: ('complete', outputs) or ('error', message)."""
+    posted = httpx.post(f"{base}gradio_api/call/{endpoint}", json={"data": data}, timeout=30)
+    posted.raise_for_status()
+    event_id = posted.json()["event_id"]
+    with httpx.stream("GET", f"{base}gradio_api/call/{endpoint}/{event_id}", timeout=120) as stream:
+        event = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event in ("complete", "error"):
+                return event, json.loads(line.removeprefix("data: "))
+    raise AssertionError("the call ended without a result")
+
+
+def file_data(path: str | Path) -> dict:
+    return {"path": str(path), "meta": {"_type": "gradio.FileData"}}
+
+
+def names(base: str) -> list[str]:
+    from gradio_client import Client
+
+    _, table, _ = Client(base, verbose=False).predict("", api_name="/remove_document")
+    return [row[0] for row in table["data"]]
+
+
+@pytest.fixture
+def mounted(fake_assistant) -> Iterator[str]:
+    """`qa serve --chat` in this process: the server app on a free loopback port; the chat's URL."""
+    import uvicorn
+
+    from ui.server import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(fake_assistant, chat=True), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/chat/"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def launched(fake_assistant) -> Iterator[str]:
+    app = serve(fake_assistant)
+    yield app.local_url
+    app.close()
+
+
+@pytest.fixture
+def unchecked(monkeypatch, mounted) -> str:
+    """Mounted, with Gradio's own path check switched off: ours must hold alone."""
+    from gradio import processing_utils
+
+    monkeypatch.setattr(processing_utils, "_check_allowed", lambda *args, **kwargs: None)
+    return mounted
+
+
+@pytest.fixture(params=["launched", "mounted", "unchecked"])
+def chat_url(request) -> str:
+    """The chat's base URL, served each way."""
+    return request.getfixturevalue(request.param)
+
+
+def test_a_server_file_named_by_path_is_refused_and_a_real_upload_still_works(request, chat_url, tmp_path):
+    from gradio.utils import get_upload_folder
+    from gradio_client import Client, handle_file
+
+    secret = tmp_path / "creds.txt"  # outside the upload folder
+    secret.write_text(SECRET + "\n", encoding="utf-8")
+    planted = Path(get_upload_folder()) / "planted-by-another-process" / "notes.txt"
+    planted.parent.mkdir(parents=True, exist_ok=True)  # inside it, but never uploaded to this chat
+    planted.write_text(SECRET + "\n", encoding="utf-8")
+    try:
+        for path in (secret, planted):
+            event, result = call(chat_url, "add_documents", [[file_data(path)]])
+            if event == "error":  # Gradio's own check refused it first (outside its upload folder)
+                assert path == secret and "unchecked" not in request.node.name
+            else:
+                assert result[0] == (  # type: ignore[index]
+                    f"Refused:\n- {path.name}: not a file uploaded to this chat; add it with the upload box"
+                )
+        assert names(chat_url) == [ARTICLE.name]
+        assert secret.read_text(encoding="utf-8") == SECRET + "\n"  # named files are never deleted
+
+        good = tmp_path / "harbour.txt"
+        good.write_text("The harbour master of Port Elin is Ivo Petrov.\n", encoding="utf-8")
+        client = Client(chat_url, verbose=False)
+        status, _ = client.predict([handle_file(good)], api_name="/add_documents")
+        assert status == "Added **harbour.txt** (1 passage)."
+        assert names(chat_url) == [ARTICLE.name, "harbour.txt"]
+    finally:
+        planted.unlink(missing_ok=True)
+        planted.parent.rmdir()
+        for copy in Path(get_upload_folder()).rglob("creds.txt"):  # what Gradio copied, unchecked
+            copy.unlink()
+
+
+def test_only_received_files_inside_the_upload_folder_pass(tmp_path: Path):
+    from ui.uploads import received_only
+
+    folder = tmp_path / "uploads"
+    (folder / "a1").mkdir(parents=True)
+    real = folder / "a1" / "notes.txt"
+    real.write_text("notes\n", encoding="utf-8")
+    outside = tmp_path / "creds.txt"
+    outside.write_text(SECRET, encoding="utf-8")
+    link = folder / "a1" / "link.txt"
+    link.symlink_to(outside)
+    escape = str(folder / "a1" / ".." / ".." / "creds.txt")
+    received = {str(real), str(link), str(outside), escape}  # as if Gradio had listed them all
+    accepted, refused = received_only(
+        [str(real), str(link), str(outside), escape, "bad\x00name.txt", {"path": str(outside)}],
+        received,
+        folder,
+    )
+    assert accepted == [str(real)]
+    assert [line.split(":")[0] for line in refused] == [
+        "link.txt", "creds.txt", "creds.txt", "bad\x00name.txt", "a dict",
+    ]  # fmt: skip
