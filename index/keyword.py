@@ -1,10 +1,17 @@
-"""A small BM25 keyword index over passages, kept beside the FAISS vectors (FAISS has no BM25)."""
+"""A BM25 keyword index over passages, kept beside the FAISS vectors (FAISS has no BM25).
+
+The scores live in a sparse matrix (bm25s): each word's column holds its BM25 term score in every
+passage that has it, so a search adds up the columns of the question's words instead of visiting
+every passage. At 1M passages that is the difference between seconds and milliseconds a question
+(docs/scaling.md).
+"""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+from typing import Any
+
+import numpy as np
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -77,44 +84,84 @@ def tokenize(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """Okapi BM25 (k1=1.5, b=0.75) over a fixed list of passage ids."""
+    """Okapi BM25 (k1=1.5, b=0.75, Lucene's idf) over a fixed list of passage ids.
 
-    def __init__(self, ids: list[str], tokens: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.ids = ids
-        self.tokens = tokens
+    `arrays` is the word-by-passage score matrix in compressed sparse columns (data, indices,
+    indptr); `vocab` numbers the words. Both come from `build()` or from a saved index, where the
+    arrays may be memory-mapped files.
+    """
+
+    def __init__(
+        self,
+        ids: list[str],
+        vocab: list[str],
+        arrays: dict[str, np.ndarray],
+        k1: float = 1.5,
+        b: float = 0.75,
+    ) -> None:
+        import bm25s
+
+        if len(arrays["indptr"]) != len(vocab) + 1:
+            raise ValueError(f"keyword index: {len(vocab)} words but {len(arrays['indptr']) - 1} columns")
+        self.ids, self.vocab, self.arrays = ids, vocab, arrays
         self.k1, self.b = k1, b
-        self._tf = [Counter(t) for t in tokens]
-        self._len = [len(t) for t in tokens]
-        self._avg = (sum(self._len) / len(self._len)) if self._len else 0.0
-        df: Counter[str] = Counter()
-        for tf in self._tf:
-            df.update(tf.keys())
-        n = len(tokens)
-        self._idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
+        self._column = {w: i for i, w in enumerate(vocab)}
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        self._bm25.scores = {**arrays, "num_docs": len(ids)}
+        self._bm25.vocab_dict = self._column
+        self._bm25.nonoccurrence_array = None
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
-        return cls(ids, [tokenize(t) for t in texts])
+        return cls.from_tokens(ids, [tokenize(t) for t in texts])
 
-    def to_dict(self) -> dict:
-        return {"ids": self.ids, "tokens": self.tokens, "k1": self.k1, "b": self.b}
+    @classmethod
+    def from_tokens(
+        cls, ids: list[str], tokens: list[list[str]], k1: float = 1.5, b: float = 0.75
+    ) -> KeywordIndex:
+        import bm25s
+
+        column: dict[str, int] = {}
+        token_ids = [[column.setdefault(w, len(column)) for w in words] for words in tokens]
+        if column:
+            scores = bm25s.BM25(k1=k1, b=b, method="lucene").build_index_from_ids(
+                list(range(len(column))), token_ids, show_progress=False
+            )
+            arrays = {name: scores[name] for name in ("data", "indices", "indptr")}
+        else:  # no passage has a word (or there are no passages)
+            arrays = {
+                "data": np.zeros(0, np.float32),
+                "indices": np.zeros(0, np.int32),
+                "indptr": np.zeros(1, np.int32),
+            }
+        return cls(ids, list(column), arrays, k1, b)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """What a store saves: the settings and words (JSON) and the score matrix (arrays)."""
+        return {"k1": self.k1, "b": self.b, "vocab": self.vocab}, self.arrays
+
+    @classmethod
+    def from_state(
+        cls, ids: list[str], settings: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> KeywordIndex:
+        return cls(ids, list(settings["vocab"]), arrays, float(settings["k1"]), float(settings["b"]))
 
     @classmethod
     def from_dict(cls, data: dict) -> KeywordIndex:
-        return cls(data["ids"], data["tokens"], data["k1"], data["b"])
+        """An index saved in format 1 (every passage's words, as JSON)."""
+        return cls.from_tokens(data["ids"], data["tokens"], data["k1"], data["b"])
 
     def search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of the best `top_k` passages with a positive score."""
-        terms = [w for w in tokenize(query) if w in self._idf]
-        scores = []
-        for i, tf in enumerate(self._tf):
-            s = 0.0
-            norm = self.k1 * (1 - self.b + self.b * self._len[i] / (self._avg or 1))
-            for w in terms:
-                f = tf.get(w)
-                if f:
-                    s += self._idf[w] * f * (self.k1 + 1) / (f + norm)
-            if s > 0:
-                scores.append((self.ids[i], s))
-        scores.sort(key=lambda x: -x[1])
-        return scores[:top_k]
+        """(passage id, BM25 score) of the best `top_k` passages with a positive score; equal
+        scores in passage order."""
+        terms = [self._column[w] for w in tokenize(query) if w in self._column]
+        if not terms or not self.ids or top_k <= 0:
+            return []
+        # bm25s scores a term tf / (tf + norm), the classic formula tf * (k1 + 1) / (tf + norm)
+        scores = self._bm25.get_scores_from_ids(terms) * (self.k1 + 1)
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > top_k:
+            kth = np.partition(scores[rows], len(rows) - top_k)[len(rows) - top_k]
+            rows = rows[scores[rows] >= kth]
+        rows = rows[np.lexsort((rows, -scores[rows]))][:top_k]
+        return [(self.ids[r], float(scores[r])) for r in rows]

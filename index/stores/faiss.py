@@ -1,13 +1,19 @@
 """The default store, embedded and serverless: a folder of FAISS vectors, a BM25 keyword index and a
 manifest, replaced atomically.
 
-Layout of an index folder::
+Layout of an index folder (store format 2)::
 
-    INDEX_DIR/current -> v-<id>       symbolic link, swapped with one rename
-    INDEX_DIR/v-<id>/manifest.json    embedding model, dimension, splitter, sources, format version
-    INDEX_DIR/v-<id>/vectors.faiss    FAISSDocumentStore.save()
-    INDEX_DIR/v-<id>/vectors.json
-    INDEX_DIR/v-<id>/keyword.json     BM25 index
+    INDEX_DIR/current -> v-<id>          symbolic link, swapped with one rename
+    INDEX_DIR/v-<id>/manifest.json       embedding model, dimension, splitter, sources, format versions
+    INDEX_DIR/v-<id>/vectors.faiss       FAISS's own binary index (Flat or HNSW32), row r = passage r
+    INDEX_DIR/v-<id>/vectors.json        the passages of those rows: ids, texts, meta (no embeddings)
+    INDEX_DIR/v-<id>/keyword.json        BM25 settings and words
+    INDEX_DIR/v-<id>/keyword-*.npy       BM25 score matrix (sparse columns)
+
+The vectors and the BM25 matrix are memory-mapped when loaded, so a load reads little more than the
+passages' texts, and several processes on one machine share one copy in the page cache. Store
+format 1 (FAISSDocumentStore's files: every embedding as JSON text, 1.1 GB per 100,000 passages) is
+still read; the next write saves format 2.
 
 A new version is written to a `.building-*` folder, renamed into place, and only then is `current`
 pointed at it, so a crash or `kill -9` at any moment leaves the previous version loadable. Writers
@@ -28,12 +34,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from haystack import Document
 
-from index.errors import IndexDamagedError, IndexMissingError, IndexWriteError
+from index.errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexWriteError
 from index.keyword import KeywordIndex
 from index.stores.base import Change, IndexSpec, IndexView, check_manifest, kept_sources
 
@@ -42,62 +50,134 @@ logger = logging.getLogger(__name__)
 CURRENT = "current"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
+VECTORS = "vectors.faiss"
+PASSAGES = "vectors.json"  # the name format 1 gave the vectors' documents
+KEYWORDS = "keyword.json"
+KEYWORD_ARRAYS = ("data", "indices", "indptr")
+STORE_FORMAT = 2  # 1: FAISSDocumentStore.save(), read but no longer written
 LOAD_TRIES = 3
 INDEX_TYPES = {"flat": "Flat", "hnsw": "HNSW32"}  # FAISS factory strings (HNSW: 32 links per node)
 HNSW_EF_SEARCH = 128  # candidates an HNSW search looks at (FAISS's default 16 misses neighbours)
 
 
-def _tuned(store: Any) -> Any:
-    """The store with its HNSW graph searched wider (efSearch is a search setting, not saved)."""
+def _tuned(vectors: Any) -> Any:
+    """The FAISS index with its HNSW graph searched wider (efSearch is a search setting, not saved)."""
+    if hasattr(vectors, "hnsw"):
+        vectors.hnsw.efSearch = HNSW_EF_SEARCH
+    return vectors
+
+
+def _vector_index(dim: int, index_type: str, vectors: np.ndarray) -> Any:
     import faiss
 
-    inner = faiss.downcast_index(store.index.index)  # FAISSDocumentStore wraps it in an IndexIDMap
-    if hasattr(inner, "hnsw"):
-        inner.hnsw.efSearch = HNSW_EF_SEARCH
-    return store
+    index = faiss.index_factory(dim, INDEX_TYPES[index_type])  # L2: for unit vectors, 2 - 2cos
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return _tuned(index)
 
 
 class PassageIndex:
-    """One loaded version of the index: passages with embeddings, FAISS and BM25 over them (an IndexView)."""
+    """One loaded version of the index: passages with embeddings, FAISS and BM25 over them (an IndexView).
+
+    The passages are kept column by column (`ids`, `contents`, `metas`, row r of the FAISS index is
+    passage r); `passages()` makes Documents of the few a search returns."""
 
     def __init__(
         self, spec: IndexSpec, passages: list[Document], sources: dict[str, str], index_type: str = "flat"
     ) -> None:
-        from haystack_integrations.document_stores.faiss import FAISSDocumentStore
+        vectors = np.array([p.embedding for p in passages], dtype=np.float32)
+        self._fill(
+            spec, index_type, sources, [p.id for p in passages], [p.content or "" for p in passages],
+            [dict(p.meta) for p in passages], vectors.reshape(len(passages), spec.embedding_dim),
+        )  # fmt: skip
 
-        self.spec = spec
-        self.index_type = index_type
+    @classmethod
+    def from_arrays(
+        cls,
+        spec: IndexSpec,
+        ids: list[str],
+        contents: list[str],
+        metas: list[dict],
+        vectors: np.ndarray,
+        sources: dict[str, str],
+        index_type: str = "flat",
+    ) -> PassageIndex:
+        """An index of passages given as columns, with their embeddings as one float32 array."""
+        index = cls.__new__(cls)
+        index._fill(spec, index_type, sources, ids, contents, metas, vectors)
+        return index
+
+    def _fill(
+        self,
+        spec: IndexSpec,
+        index_type: str,
+        sources: dict[str, str],
+        ids: list[str],
+        contents: list[str],
+        metas: list[dict],
+        vectors: np.ndarray,
+    ) -> None:
+        self._assemble(spec, index_type, sources, ids, contents, metas)
+        self.vectors = _vector_index(spec.embedding_dim, index_type, vectors)
+        self.keyword = KeywordIndex.build(ids, contents)
+
+    def _assemble(
+        self,
+        spec: IndexSpec,
+        index_type: str,
+        sources: dict[str, str],
+        ids: list[str],
+        contents: list[str],
+        metas: list[dict],
+    ) -> None:
+        if not len(ids) == len(contents) == len(metas):
+            raise ValueError(f"{len(ids)} ids, {len(contents)} texts and {len(metas)} metas")
+        self.spec, self.index_type = spec, index_type
         self.sources = dict(sources)  # document name -> sha256
-        self.passages_by_id = {p.id: p for p in passages}
-        self.store = FAISSDocumentStore(
-            embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type]
-        )
-        self.store.write_documents(passages)
-        _tuned(self.store)
-        self.keyword = KeywordIndex.build([p.id for p in passages], [p.content or "" for p in passages])
+        self.ids, self.contents, self.metas = ids, contents, metas
         self.version: str | None = None  # the version folder it was loaded from or saved as
+        self._owner: Any = None  # a format-1 index: the IndexIDMap that owns `vectors`
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {passage_id: row for row, passage_id in enumerate(self.ids)}
+
+    @cached_property
+    def _counts(self) -> Counter[str]:
+        return Counter(m["document"] for m in self.metas)
+
+    def _document(self, row: int) -> Document:
+        return Document(id=self.ids[row], content=self.contents[row], meta=dict(self.metas[row]))
 
     def passage_count(self) -> int:
-        return len(self.passages_by_id)
+        return len(self.ids)
 
     def document_counts(self) -> dict[str, int]:
         """Passages per indexed document, by document name."""
-        counts = Counter(p.meta["document"] for p in self.passages_by_id.values())
-        return {name: counts.get(name, 0) for name in sorted(self.sources)}
+        return {name: self._counts.get(name, 0) for name in sorted(self.sources)}
 
     def passages_of(self, name: str) -> list[Document]:
-        return [p for p in self.passages_by_id.values() if p.meta["document"] == name]
+        return [self._document(r) for r, m in enumerate(self.metas) if m["document"] == name]
 
     def passages(self, ids: list[str]) -> dict[str, Document]:
-        return {i: self.passages_by_id[i] for i in ids if i in self.passages_by_id}
+        rows = self._row_of
+        return {i: self._document(rows[i]) for i in ids if i in rows}
+
+    def vector_array(self) -> np.ndarray:
+        """Every passage's embedding, row by row (float32)."""
+        if not self.ids:
+            return np.zeros((0, self.spec.embedding_dim), np.float32)
+        return self.vectors.reconstruct_n(0, len(self.ids))
 
     def dense_search(self, embedding: list[float], top_k: int) -> list[tuple[str, float]]:
-        """(id, cosine): the store scores Flat hits 1/(1+d) and HNSW hits d, the squared L2 distance,
-        which for unit vectors is 2 - 2cos."""
-        hits = self.store.search(embedding, top_k=top_k)
-        if self.store.index_string == "Flat":
-            return [(d.id, 1.0 - (1.0 / d.score - 1.0) / 2.0 if d.score else -1.0) for d in hits]
-        return [(d.id, 1.0 - float(d.score or 0.0) / 2.0) for d in hits]
+        """(id, cosine): FAISS gives the squared L2 distance, which for unit vectors is 2 - 2cos."""
+        if top_k <= 0 or not self.ids:
+            return []
+        query = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+        distances, rows = self.vectors.search(query, min(top_k, len(self.ids)))
+        return [
+            (self.ids[r], 1.0 - float(d) / 2.0) for d, r in zip(distances[0], rows[0], strict=True) if r >= 0
+        ]
 
     def keyword_search(self, query: str, top_k: int) -> list[tuple[str, float]]:
         return self.keyword.search(query, top_k=top_k)
@@ -105,15 +185,33 @@ class PassageIndex:
     def changed(self, change: Change) -> PassageIndex:
         """A new index: this one with `change` applied."""
         keep = set(kept_sources(self, change))
-        passages = [p for p in self.passages_by_id.values() if p.meta["document"] in keep]
-        return PassageIndex(self.spec, passages + change.added, change.sources, self.index_type)
+        rows = [r for r, m in enumerate(self.metas) if m["document"] in keep]
+        added = change.added
+        vectors = np.concatenate(
+            [
+                self.vector_array()[rows],
+                np.array([p.embedding for p in added], np.float32).reshape(
+                    len(added), self.spec.embedding_dim
+                ),
+            ]
+        )
+        return PassageIndex.from_arrays(
+            self.spec,
+            [self.ids[r] for r in rows] + [p.id for p in added],
+            [self.contents[r] for r in rows] + [p.content or "" for p in added],
+            [self.metas[r] for r in rows] + [dict(p.meta) for p in added],
+            vectors,
+            change.sources,
+            self.index_type,
+        )
 
     def manifest(self) -> dict:
         return {
             **asdict(self.spec),
             "index_type": self.index_type,
+            "store_format": STORE_FORMAT,
             "sources": self.sources,
-            "passages": len(self.passages_by_id),
+            "passages": len(self.ids),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
 
@@ -162,12 +260,11 @@ def load(index_dir: str | Path, spec: IndexSpec, index_type: str = "flat") -> Pa
 
 
 def _damaged(index_dir: Path, exc: Exception) -> IndexDamagedError:
-    return IndexDamagedError(f"index at {index_dir} is damaged ({exc}); run `qa index --rebuild`")
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]  # FAISS's are many lines
+    return IndexDamagedError(f"index at {index_dir} is damaged ({reason}); run `qa index --rebuild`")
 
 
 def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_type: str) -> PassageIndex:
-    from haystack_integrations.document_stores.faiss import FAISSDocumentStore
-
     folder = index_dir / version if version else _current(index_dir)
     if not (folder / MANIFEST).is_file():
         raise IndexMissingError(f"no index at {index_dir}; run `qa index`")
@@ -176,25 +273,64 @@ def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_t
     except (OSError, ValueError) as exc:
         raise _damaged(index_dir, exc) from exc
     check_manifest(manifest, spec, str(index_dir), index_type)
+    store_format = manifest.get("store_format", 1)
+    if store_format not in (1, STORE_FORMAT):
+        raise IndexMismatchError(
+            f"index at {index_dir} was written in store format {store_format!r} (a newer version of this "
+            f"program?), this one reads 1 and {STORE_FORMAT}; run `qa index --rebuild`"
+        )
     index = PassageIndex.__new__(PassageIndex)
     try:
-        store = FAISSDocumentStore(embedding_dim=spec.embedding_dim, index_string=INDEX_TYPES[index_type])
-        store.load(folder / "vectors")
-        keyword = KeywordIndex.from_dict(json.loads((folder / "keyword.json").read_text(encoding="utf-8")))
-        index.sources = dict(manifest["sources"])
-        index.passages_by_id = dict(store.documents)
-        if len(index.passages_by_id) != manifest.get("passages", len(index.passages_by_id)):
+        (_read_v1 if store_format == 1 else _read_v2)(index, folder, spec, index_type, manifest["sources"])
+        if (
+            not index.passage_count()
+            == index.vectors.ntotal
+            == manifest.get("passages", index.vectors.ntotal)
+        ):
             raise ValueError(
-                f"{len(index.passages_by_id)} passages, the manifest says {manifest['passages']}"
+                f"{index.passage_count()} passages and {index.vectors.ntotal} vectors, "
+                f"the manifest says {manifest.get('passages')}"
             )
-    except Exception as exc:  # FAISS, JSON and our own checks fail in many ways on a damaged file
+        if index.vectors.d != spec.embedding_dim:
+            raise ValueError(
+                f"vectors of dimension {index.vectors.d}, the manifest says {spec.embedding_dim}"
+            )
+    except Exception as exc:  # FAISS, JSON, numpy and our own checks fail in many ways on a damaged file
         raise _damaged(index_dir, exc) from exc
-    index.spec = spec
-    index.index_type = index_type
-    index.store = _tuned(store)
-    index.keyword = keyword
+    _tuned(index.vectors)
     index.version = version
     return index
+
+
+def _read_v2(index: PassageIndex, folder: Path, spec: IndexSpec, index_type: str, sources: dict) -> None:
+    import faiss
+
+    passages = json.loads((folder / PASSAGES).read_text(encoding="utf-8"))
+    ids = passages["ids"]
+    index._assemble(spec, index_type, sources, ids, passages["contents"], passages["metas"])
+    index.vectors = faiss.read_index(str(folder / VECTORS), faiss.IO_FLAG_MMAP_IFC)
+    settings = json.loads((folder / KEYWORDS).read_text(encoding="utf-8"))
+    arrays = {name: np.load(folder / f"keyword-{name}.npy", mmap_mode="r") for name in KEYWORD_ARRAYS}
+    if arrays["indptr"][-1] != len(arrays["data"]) or len(arrays["indices"]) != len(arrays["data"]):
+        raise ValueError("the keyword score matrix is cut short")
+    index.keyword = KeywordIndex.from_state(ids, settings, arrays)
+
+
+def _read_v1(index: PassageIndex, folder: Path, spec: IndexSpec, index_type: str, sources: dict) -> None:
+    """FAISSDocumentStore's files: an IndexIDMap over the vectors, its documents (with their
+    embeddings) and integer ids as JSON, and the BM25 index as every passage's words."""
+    import faiss
+
+    owner: Any = faiss.read_index(str(folder / VECTORS))
+    data = json.loads((folder / PASSAGES).read_text(encoding="utf-8"))
+    documents = {d["id"]: Document.from_dict(d) for d in data["documents"]}
+    by_label = {int(k): v for k, v in data["id_map"].items()}
+    ids = [by_label[int(label)] for label in faiss.vector_to_array(owner.id_map)]  # row order
+    docs = [documents[i] for i in ids]
+    index._assemble(spec, index_type, sources, ids, [d.content or "" for d in docs], [d.meta for d in docs])
+    index._owner = owner  # keeps the inner index alive
+    index.vectors = faiss.downcast_index(owner.index)
+    index.keyword = KeywordIndex.from_dict(json.loads((folder / KEYWORDS).read_text(encoding="utf-8")))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -212,6 +348,24 @@ def _write_file(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
+def _write_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(array))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_vectors(path: Path, vectors: Any) -> None:
+    import faiss
+
+    try:
+        faiss.write_index(vectors, str(path))
+    except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as its own error
+        raise OSError(f"writing {path.name} failed") from exc
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
 def save(index: PassageIndex, index_dir: str | Path) -> Path:
     """Write `index` as a new version and point `current` at it; returns the version folder.
 
@@ -225,11 +379,13 @@ def save(index: PassageIndex, index_dir: str | Path) -> Path:
     building = index_dir / f".building-{tag}"
     try:
         building.mkdir()
-        index.store.save(building / "vectors")
-        for name in ("vectors.faiss", "vectors.json"):
-            with open(building / name, "rb") as f:
-                os.fsync(f.fileno())
-        _write_file(building / "keyword.json", json.dumps(index.keyword.to_dict()))
+        _write_vectors(building / VECTORS, index.vectors)
+        passages = {"ids": index.ids, "contents": index.contents, "metas": index.metas}
+        _write_file(building / PASSAGES, json.dumps(passages, ensure_ascii=False, separators=(",", ":")))
+        settings, arrays = index.keyword.state()
+        for name in KEYWORD_ARRAYS:
+            _write_array(building / f"keyword-{name}.npy", arrays[name])
+        _write_file(building / KEYWORDS, json.dumps(settings, ensure_ascii=False, separators=(",", ":")))
         _write_file(building / MANIFEST, json.dumps(index.manifest(), indent=2))
         _fsync_dir(building)
     except OSError as exc:
