@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from index.errors import BadInputError
 
@@ -19,6 +20,11 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 PDF_SUFFIXES = {".pdf"}
 SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# What a PDF may unfold into: a small file can hold compressed page instructions, or pages that share
+# one content stream, that read as millions of characters (memory and minutes for one upload).
+MAX_PAGE_CHARS = 100_000  # a dense page of prose holds about 5,000
+MAX_DOCUMENT_CHARS = MAX_FILE_BYTES  # as much text as the largest .txt file
+MAX_PDF_CONTENT_BYTES = 64 * 1024 * 1024  # page instructions decoded, all pages together
 
 
 @dataclass(frozen=True)
@@ -72,16 +78,83 @@ def sniff_kind(data: bytes) -> str | None:
     return "text" if decode_text(data) is not None else None
 
 
-def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _content_bytes(page: Any) -> int:
+    """The size of a page's decoded content streams (the instructions its text is read from)."""
+    from pypdf.generic import ArrayObject
 
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    streams = contents if isinstance(contents, ArrayObject) else [contents]
+    return sum(len(stream.get_object().get_data()) for stream in streams)
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _line(exc: BaseException) -> str:
+    """An exception as one short line (pypdf's messages can span lines)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _page_text(page: Any) -> str:
+    """One page's text; _TooLong as soon as it passes MAX_PAGE_CHARS (extraction stops there)."""
+    size = 0
+
+    def count(text: str, *_: Any) -> None:
+        nonlocal size
+        size += len(text)
+        if size > MAX_PAGE_CHARS:
+            raise _TooLong
+
+    return page.extract_text(visitor_text=count) or ""
+
+
+def _pdf_text(path: Path) -> str:
+    """The text of every page, bounded: a page over MAX_PAGE_CHARS, a document over
+    MAX_DOCUMENT_CHARS or pages over MAX_PDF_CONTENT_BYTES of instructions are refused whole, as is a
+    decompression bomb (pypdf's LimitReachedError) and a PDF pypdf cannot parse."""
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
+
+    pages: list[str] = []
+    total = content = 0
     try:
         reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        for number, page in enumerate(reader.pages, start=1):
+            content += _content_bytes(page)
+            if content > MAX_PDF_CONTENT_BYTES:
+                raise BadInputError(
+                    f"{path.name}: its pages unfold into over {MAX_PDF_CONTENT_BYTES // 2**20} MB of "
+                    f"instructions by page {number}; skipped (export the text to .txt and add that)"
+                )
+            try:
+                text = _page_text(page)
+            except _TooLong:
+                raise BadInputError(
+                    f"{path.name}: page {number} holds over {MAX_PAGE_CHARS:,} characters of text, more "
+                    "than a page can; skipped (export the text to .txt and add that)"
+                ) from None
+            total += len(text)
+            if total > MAX_DOCUMENT_CHARS:
+                raise BadInputError(
+                    f"{path.name}: over {MAX_DOCUMENT_CHARS:,} characters of text by page {number}; "
+                    "skipped (split the file)"
+                )
+            pages.append(text)
+    except LimitReachedError as exc:
         raise BadInputError(
-            f"{path.name}: cannot read this PDF ({exc}); export it to text and retry"
+            f"{path.name}: this PDF inflates past the reading limits ({_line(exc)}), as a "
+            "decompression bomb does; skipped"
+        ) from exc
+    except BadInputError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on broken files (KeyError, RecursionError...)
+        raise BadInputError(
+            f"{path.name}: cannot read this PDF ({_line(exc)}); export it to text and retry"
         ) from exc
     return "\n\n".join(pages)
 

@@ -4,6 +4,10 @@ A rule-based splitter (no NLTK download): a sentence ends at `.`, `!` or `?` (op
 closing quotes or brackets) before white space and an upper-case letter, digit or opening quote, unless
 the word before the stop is a known abbreviation or a single capital initial. Paragraph breaks (a blank
 line or a line break) always end a sentence.
+
+Passages are bounded whatever the text: a "sentence" longer than `max_chars` (a file with no
+sentence end, a PDF table read as one line) is cut into near-equal pieces of at most `max_chars`,
+at white space where there is some, else between characters.
 """
 
 from __future__ import annotations
@@ -66,17 +70,48 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
+def _cut(text: str, span: Span, max_chars: int) -> list[Span]:
+    """`span` in near-equal pieces of at most `max_chars`, cut after white space where there is
+    some in the second half of a piece, else between characters; pieces stripped of white space."""
+    pieces: list[Span] = []
+    start = span.start
+    while span.end - start > max_chars:
+        parts = -(-(span.end - start) // max_chars)  # pieces still needed
+        size = -(-(span.end - start) // parts)  # <= max_chars
+        space = text.rfind(" ", start + size // 2, start + size)
+        end = space if space > start else start + size
+        while end - 1 > start and text[end - 1].isspace():
+            end -= 1
+        pieces.append(Span(start, end))
+        start = end
+        while start < span.end and text[start].isspace():
+            start += 1
+    if start < span.end:
+        pieces.append(Span(start, span.end))
+    return [p for p in pieces if p.end > p.start]
+
+
+def bounded_sentences(text: str, max_chars: int) -> list[Span]:
+    """`split_sentences`, with every sentence longer than `max_chars` cut into pieces that fit."""
+    if max_chars < 1:
+        raise ValueError("need max_chars >= 1")
+    spans: list[Span] = []
+    for span in split_sentences(text):
+        spans.extend(_cut(text, span, max_chars) if span.end - span.start > max_chars else [span])
+    return spans
+
+
 def build_passages(
     text: str, *, max_sentences: int = 3, overlap: int = 1, max_chars: int = 600
 ) -> list[PassageSpan]:
     """Windows of up to `max_sentences` consecutive sentences, `overlap` shared with the next.
 
-    A window stops early when it would pass `max_chars`; a single sentence longer than that is kept
-    whole, since a reader needs the full sentence to answer from it.
+    A window stops early when it would pass `max_chars`, so no passage is longer than that: a single
+    sentence longer than `max_chars` is cut into pieces (`bounded_sentences`), each its own sentence.
     """
     if max_sentences < 1 or not 0 <= overlap < max_sentences:
         raise ValueError("need max_sentences >= 1 and 0 <= overlap < max_sentences")
-    sentences = split_sentences(text)
+    sentences = bounded_sentences(text, max_chars)
     passages: list[PassageSpan] = []
     i = 0
     while i < len(sentences):

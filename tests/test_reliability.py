@@ -159,6 +159,99 @@ def test_text_files_with_a_byte_order_mark_are_read(fake_assistant, tmp_path, en
     assert answer.sources[0].text == text
 
 
+# ---- documents that unfold: no sentence end, shared content streams, decompression bombs -----------
+def text_pdf(path: Path, pages: int, words: int, *, shared: bool = True) -> Path:
+    """A PDF of `pages` pages whose text is `words` words with no sentence end; `shared`: every page
+    draws the one content stream (a small file that reads as much text as `pages` big ones)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    helvetica = [("/Type", "/Font"), ("/Subtype", "/Type1"), ("/BaseFont", "/Helvetica")]
+    font = DictionaryObject({NameObject(k): NameObject(v) for k, v in helvetica})
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    reference = None
+    for _ in range(pages):
+        if reference is None or not shared:
+            content = DecodedStreamObject()
+            content.set_data(b"BT /F1 12 Tf 72 712 Td (" + b"harbour " * words + b") Tj ET")
+            reference = writer._add_object(content.flate_encode())
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Resources")] = resources
+        page[NameObject("/Contents")] = reference
+    writer.write(path)
+    return path
+
+
+def bomb_pdf(path: Path, inflated: int = 200_000_000) -> Path:
+    """A one-page PDF (about 200 KB) whose content stream inflates to `inflated` bytes."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import EncodedStreamObject, NameObject
+
+    squeeze = zlib.compressobj(9)
+    chunk = b" " * 1_000_000
+    stream = EncodedStreamObject()
+    stream._data = b"".join(squeeze.compress(chunk) for _ in range(inflated // len(chunk))) + squeeze.flush()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)[NameObject("/Contents")] = writer._add_object(stream)
+    writer.write(path)
+    return path
+
+
+def test_text_with_no_sentence_end_makes_bounded_passages_and_bounded_questions(fake_assistant, tmp_path):
+    max_chars = fake_assistant.settings.splitter.max_chars
+    endless = tmp_path / "endless.txt"
+    endless.write_text(
+        "the harbour master of port elin is ivo petrov and " * 6_000, encoding="utf-8"
+    )  # 300 KB
+    fake_assistant.index([endless])
+    assert fake_assistant.documents()["endless.txt"] >= 300_000 // max_chars
+    answer = fake_assistant.ask("Who is the harbour master of Port Elin?")
+    assert answer.sources and max(len(s.text) for s in answer.sources) <= max_chars
+
+
+def test_pdf_pages_sharing_a_big_content_stream_are_bounded_or_refused(fake_assistant, tmp_path):
+    from index.reading import MAX_PAGE_CHARS
+
+    max_chars = fake_assistant.settings.splitter.max_chars
+    shared = text_pdf(tmp_path / "shared.pdf", pages=3, words=6_000)  # 3 pages of 48,000 characters
+    huge = text_pdf(tmp_path / "huge.pdf", pages=2, words=100_000)  # 2 pages of 800,000 characters
+    assert huge.stat().st_size < 20_000
+    report = fake_assistant.index([shared, huge])
+    assert report.added == ["shared.pdf"]
+    assert report.skipped == [
+        f"huge.pdf: page 1 holds over {MAX_PAGE_CHARS:,} characters of text, more than a page can; "
+        "skipped (export the text to .txt and add that)"
+    ]
+    answer = fake_assistant.ask("What is the harbour?")
+    assert answer.sources and max(len(s.text) for s in answer.sources) <= max_chars
+
+
+def test_a_pdf_bomb_is_refused_alone_and_qa_index_keeps_the_others(fake_config, tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import qa
+
+    bomb = bomb_pdf(tmp_path / "bomb.pdf")
+    assert bomb.stat().st_size < 400_000
+    good = _doc(tmp_path, "good.txt", "The harbour master of Port Elin is Ivo Petrov.")
+    result = CliRunner().invoke(qa, ["index", str(bomb), str(good), "--config", str(fake_config)])
+    assert result.exit_code == 0, result.output
+    assert "1 added, 1 skipped" in result.stdout
+    assert "Traceback" not in result.output
+    names = Assistant.from_config(fake_config).documents()
+    assert "good.txt" in names and "bomb.pdf" not in names
+    with pytest.raises(
+        BadInputError, match=r"^bomb.pdf: this PDF inflates past the reading limits \(.*\), as a "
+    ):
+        from index.reading import read_document
+
+        read_document(bomb)
+
+
 # ---- access --------------------------------------------------------------------------------------
 def test_serving_the_network_needs_a_login_unless_waived(fake_config, caplog):
     from ui.access import check_exposure, logins

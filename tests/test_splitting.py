@@ -1,3 +1,5 @@
+import pytest
+
 from index.splitting import build_passages, split_sentences
 
 
@@ -44,9 +46,34 @@ def test_passages_hold_up_to_three_sentences_with_one_of_overlap():
     ]
 
 
-def test_a_long_sentence_is_kept_whole_and_short_text_is_one_passage():
-    long = "word " * 200 + "end."
-    text = long + " Short one."
-    passages = build_passages(text, max_chars=100)
-    assert text[passages[0].start : passages[0].end] == long.strip()
+def test_short_text_is_one_passage_and_a_sentence_that_fits_is_kept_whole():
     assert [(p.start, p.end) for p in build_passages("Just one.")] == [(0, 9)]
+    sentence = "word " * 19 + "end."  # 99 characters
+    text = sentence + " Short one."
+    passages = build_passages(text, max_chars=100)
+    assert text[passages[0].start : passages[0].end] == sentence
+
+
+def test_a_long_sentence_is_cut_at_spaces_into_near_equal_pieces_that_fit():
+    long = "word " * 200 + "end."  # 1,004 characters, no sentence end before the last
+    passages = [long[p.start : p.end] for p in build_passages(long, max_chars=300)]
+    assert [len(p) for p in passages] == [249, 249, 249, 254]
+    assert " ".join(passages) == long  # every word kept, in order, none cut in two
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lorem ipsum dolor sit amet " * 11_112,  # 300 KB with no sentence end
+        "x" * 300_000,  # no white space at all
+        "第一句没有句号" * 20_000,  # CJK, no spaces
+        "A. " + "b" * 5_000 + " c. " + "Mr. Smith went on " * 400,
+    ],
+)
+def test_no_passage_is_longer_than_max_chars_whatever_the_text(text):
+    for max_chars in (600, 80):
+        passages = build_passages(text, max_chars=max_chars)
+        assert passages and max(p.end - p.start for p in passages) <= max_chars
+        assert all(text[p.start : p.end].strip() == text[p.start : p.end] for p in passages)
+        covered = sum(p.end - p.start for p in passages)
+        assert covered >= len(text.replace(" ", "")) * 0.99  # nothing dropped
