@@ -8,6 +8,7 @@ decision that turns the reader's best span into an `Answer` or an honest abstent
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from qa.retrieval import HybridRetriever
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone half of a UTF-16 pair ("\\ud800" in JSON)
 MAX_HISTORY_MESSAGES = 20  # a follow-up looks at the last turns only
 
 
@@ -213,9 +215,9 @@ class Assistant:
     def check_question(self, question: Any) -> str:
         if not isinstance(question, str):
             raise BadInputError(f"the question must be text, got {type(question).__name__}; send a string")
-        if not question.strip():
+        question = _valid_text(question).strip()
+        if not question:
             raise BadInputError("the question is empty; type a question about the documents")
-        question = question.strip()
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise BadInputError(f"the question is {len(question)} characters long; keep it under {limit}")
@@ -235,8 +237,25 @@ class Assistant:
                 raise BadInputError(
                     "each history message must be {'role': 'user' | 'assistant', 'content': str}"
                 )
-            kept.append({"role": message.get("role"), "content": message["content"][:limit]})
+            kept.append({"role": message.get("role"), "content": _valid_text(message["content"][:limit])})
         return kept
+
+    def _reader_query(self, query: str) -> str:
+        """`query` as the reader reads it: cut to the reader's question budget in tokens (its
+        max_seq_length less the stride it keeps for the passage and its special tokens), so a long
+        question, or a short one in a script of many tokens per character, never leaves the passage
+        no room (the tokenizer's "Truncation error"). Retrieval still searches with all of it."""
+        reader: Any = self._get_pipeline().get_component("reader")
+        inner = getattr(reader, "spans", reader)  # SentenceSpanReader reads with a Haystack reader
+        tokenizer = getattr(inner, "tokenizer", None)
+        if tokenizer is None:  # the word-overlap reader has no token limit
+            return query
+        budget = inner.max_seq_length - inner.stride - tokenizer.num_special_tokens_to_add(pair=True)
+        spans = tokenizer(
+            query, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+            max_length=budget + 1,
+        )["offset_mapping"]  # fmt: skip
+        return query if len(spans) <= budget else query[: spans[budget - 1][1]].rstrip()
 
     def read(self, question: str, passages: list[str], document: str = "passage") -> Answer:
         """Reader only: answer `question` from the given passages (no retrieval), e.g. a gold paragraph."""
@@ -249,7 +268,8 @@ class Assistant:
             Document(content=text, meta={"document": document, "start": 0, "passage": i}, score=1.0)
             for i, text in enumerate(passages)
         ]
-        answers = reader.run(query=question, documents=docs, top_k=len(docs) or 1)["answers"]
+        fitted = self._reader_query(question)
+        answers = reader.run(query=fitted, documents=docs, top_k=len(docs) or 1)["answers"]
         return self._decide(question, question, docs, answers, started, retrieve_ms=0.0)
 
     def ask(self, question: str, history: list[dict] | None = None, *, top_k: int | None = None) -> Answer:
@@ -271,7 +291,7 @@ class Assistant:
             {
                 "embedder": {"text": query},
                 "retriever": {"query": query, "top_k": k},
-                "reader": {"query": query, "top_k": k},
+                "reader": {"query": self._reader_query(query), "top_k": k},
             },
             include_outputs_from={"retriever"},
         )
@@ -336,3 +356,8 @@ class Assistant:
             rewritten_question=query if query != question else None,
             signals=seen,
         )
+
+
+def _valid_text(text: str) -> str:
+    """`text` with lone surrogates (not text: no encoder takes them) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)

@@ -151,3 +151,70 @@ def test_chat_requests_get_a_reply_or_an_error_and_the_server_stays_up(chat_clie
     else:
         assert isinstance(reply, str) and "sources" in details
     assert EXAMPLE_ANSWER in chat_client.predict(EXAMPLE_QUESTION, api_name="/chat")[0]
+
+
+# ---- the real reader and embedder: questions up to the limits, in several scripts -----------------
+
+LIMIT = 2000  # config/default.yaml's max_question_chars
+SCRIPTS = {
+    "latin": st.characters(min_codepoint=0x20, max_codepoint=0x24F),
+    "cjk": st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    "symbols": st.characters(categories=["S", "P", "No"]),
+    "surrogates": st.characters(categories=["Cs", "Ll"]),  # lone halves of UTF-16 pairs amid letters
+    "anything": st.characters(codec=None, exclude_categories=[]),
+}
+EDGE_QUESTIONS = {
+    "latin, 1,000 characters": ("Who was sanctioned by China and why " * 30)[:1000],
+    "latin, at the limit": ("Who was sanctioned by China and why " * 60)[:LIMIT],
+    "cjk, 200 characters": "中国制裁了谁" * 33 + "中国",
+    "cjk, at the limit": ("中国制裁了谁？" * 300)[:LIMIT],
+    "symbols, at the limit": ("∑∂√©®™☃★♞" * 250)[:LIMIT],
+    "emoji, at the limit": "😀" * LIMIT,
+    "a lone surrogate": "Who was sanctioned by China?\ud800",
+    "surrogates only": "\ud800\udc00\udfff" * 100,
+    "one word of 2,000 letters": "a" * LIMIT,
+    "mixed scripts": ("Who 誰 was ما sanctioned प्रतिबंध by China? " * 60)[:LIMIT],
+}
+
+
+def _answered_or_refused(assistant: Assistant, question: str) -> None:
+    """A question within the limits is answered (the reader reads what fits); any other is refused
+    with one line; and the answer goes out as UTF-8 JSON, as the server sends it."""
+    import json
+
+    allowed = bool(question.strip()) and len(question.strip()) <= assistant.settings.max_question_chars
+    try:
+        answer = assistant.ask(question)
+    except QAError as exc:
+        assert not allowed, f"refused a question the limits allow: {exc}"
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert allowed and isinstance(answer, Answer)
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EDGE_QUESTIONS)
+def test_long_and_odd_questions_up_to_the_limit_are_answered_by_the_real_models(real_assistant, name):
+    _answered_or_refused(real_assistant, EDGE_QUESTIONS[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_any_question_in_any_script_is_answered_or_refused_by_the_real_models(real_assistant, script):
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(question=st.text(SCRIPTS[script], min_size=1, max_size=LIMIT + 50))
+    def check(question: str) -> None:
+        _answered_or_refused(real_assistant, question)
+
+    check()
+
+
+@pytest.mark.slow
+def test_a_long_question_in_the_history_does_not_break_a_follow_up(real_assistant):
+    history = [
+        {"role": "user", "content": "中国制裁了谁" * 300 + "\ud800"},
+        {"role": "assistant", "content": "\udfff" + "x" * 3000},
+    ]
+    answer = real_assistant.ask("What did they do?", history=history)
+    assert isinstance(answer, Answer)
