@@ -184,19 +184,29 @@ def text_pdf(path: Path, pages: int, words: int, *, shared: bool = True) -> Path
 
 
 def bomb_pdf(path: Path, inflated: int = 200_000_000) -> Path:
-    """A one-page PDF (about 200 KB) whose content stream inflates to `inflated` bytes."""
+    """A one-page PDF (about 200 KB) whose font's character map inflates to `inflated` bytes (pypdf
+    stops at its limit with LimitReachedError, which its text extraction lets through)."""
     import zlib
 
     from pypdf import PdfWriter
-    from pypdf.generic import EncodedStreamObject, NameObject
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, EncodedStreamObject, NameObject
 
     squeeze = zlib.compressobj(9)
     chunk = b" " * 1_000_000
-    stream = EncodedStreamObject()
-    stream._data = b"".join(squeeze.compress(chunk) for _ in range(inflated // len(chunk))) + squeeze.flush()
-    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    cmap = EncodedStreamObject()
+    cmap._data = b"".join(squeeze.compress(chunk) for _ in range(inflated // len(chunk))) + squeeze.flush()
+    cmap[NameObject("/Filter")] = NameObject("/FlateDecode")
     writer = PdfWriter()
-    writer.add_blank_page(612, 792)[NameObject("/Contents")] = writer._add_object(stream)
+    helvetica = [("/Type", "/Font"), ("/Subtype", "/Type1"), ("/BaseFont", "/Helvetica")]
+    font = DictionaryObject({NameObject(k): NameObject(v) for k, v in helvetica})
+    font[NameObject("/ToUnicode")] = writer._add_object(cmap)
+    page = writer.add_blank_page(612, 792)
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+    )
+    content = DecodedStreamObject()
+    content.set_data(b"BT /F1 12 Tf 72 712 Td (harbour) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(content)
     writer.write(path)
     return path
 

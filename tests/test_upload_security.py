@@ -147,3 +147,18 @@ def test_only_received_files_inside_the_upload_folder_pass(tmp_path: Path):
     assert [line.split(":")[0] for line in refused] == [
         "link.txt", "creds.txt", "creds.txt", "bad\x00name.txt", "a dict",
     ]  # fmt: skip
+
+
+def test_a_pdf_bomb_in_a_batch_is_refused_alone_and_the_good_file_is_added(client, tmp_path: Path):
+    from gradio_client import handle_file
+    from test_reliability import bomb_pdf
+
+    bomb = bomb_pdf(tmp_path / "bomb.pdf")
+    good = tmp_path / "good.txt"
+    good.write_text("The harbour master of Port Elin is Ivo Petrov.\n", encoding="utf-8")
+    status, table = client.predict([handle_file(bomb), handle_file(good)], api_name="/add_documents")
+    added, refused = status.split("\n\n")
+    assert added == "Added **good.txt** (1 passage)."
+    assert refused.startswith("Refused:\n- bomb.pdf: this PDF inflates past the reading limits (")
+    assert refused.endswith("), as a decompression bomb does; skipped") and refused.count("\n") == 1
+    assert [row[0] for row in table["data"]] == [ARTICLE.name, "good.txt"]
