@@ -135,3 +135,47 @@ def test_a_mixed_batch_reports_each_file_and_names_are_shown_as_text(open_chat, 
     page.locator("#chat").get_by_text(f"Source: {markup.name}").wait_for()
     assert page.locator("img[src=x]").count() == 0
     assert page.title() != "XSS"
+
+
+# The issue's questions, in its order: the two abstentions open long "Closest passages" blocks, after
+# which the chat used to stop following and every later answer landed below its visible part.
+FIVE_QUESTIONS = [
+    "Who was sanctioned by China?",
+    "What is the capital of France?",
+    "What is the tallest mountain in Peru?",
+    "When was Meng Wanzhou detained in Canada?",
+    "Who is the Canadian prime minister?",
+]
+_BOXES = """() => {
+    const log = document.querySelector('#chat [role=log]');
+    const box = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
+    const users = log.querySelectorAll('.message-row.user-row');
+    const bots = log.querySelectorAll('.message-row.bot-row');
+    return {view: box(log), question: box(users[users.length - 1]),
+            answer: box(bots[bots.length - 1].querySelector('[data-testid=bot]')),  // the short answer
+            answers: bots.length, scroll: log.scrollTop};
+}"""
+
+
+@pytest.mark.slow
+def test_the_newest_exchange_always_comes_into_view(open_chat, real_assistant):
+    page = open_chat(real_assistant)
+    for number, question in enumerate(FIVE_QUESTIONS, start=1):
+        ask(page, question)
+        page.wait_for_function(f"document.querySelectorAll('#chat .message-row.bot-row').length >= {number}")
+        page.wait_for_timeout(1_000)  # the evidence has slid open
+        boxes = page.evaluate(_BOXES)
+        top, bottom = boxes["view"]
+        for what in ("question", "answer"):
+            start, end = boxes[what]
+            assert top - 1 <= start and end <= bottom + 1, (question, what, boxes)
+
+    # a person who scrolls up on purpose is left there
+    log = page.locator("#chat [role=log]")
+    log.hover()
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(1_500)
+    scrolled = page.evaluate(_BOXES)["scroll"]
+    assert scrolled < boxes["scroll"] - 100
+    page.wait_for_timeout(1_000)
+    assert page.evaluate(_BOXES)["scroll"] == scrolled

@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
 from qa.uploads import ALLOWED_SUFFIXES, MAX_FILE_BYTES
+from ui.follow import FOLLOW_JS
 from ui.history import Turn, clean_history, plain_history
 from ui.limits import BodyLimit
 from ui.render import document_rows, markdown_text, turn_messages
@@ -152,6 +153,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     placeholder="Ask a question about the documents, or click an example below.",
                     feedback_options=None,
                     buttons=["copy_all"],  # no "share": it needs the internet
+                    autoscroll=False,  # FOLLOW_JS keeps the newest exchange in view instead
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -214,6 +216,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
 
         app.load(documents, None, [table, to_remove], api_visibility="private")
+        app.load(None, None, None, js=FOLLOW_JS, api_visibility="private")
         if read_only:
             return app
         # Gradio checks that a file path came from an upload only once launched; mounted on FastAPI
