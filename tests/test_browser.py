@@ -179,3 +179,24 @@ def test_the_newest_exchange_always_comes_into_view(open_chat, real_assistant):
     assert scrolled < boxes["scroll"] - 100
     page.wait_for_timeout(1_000)
     assert page.evaluate(_BOXES)["scroll"] == scrolled
+
+
+def test_a_blank_question_is_one_line_and_the_conversation_stays(open_chat, fake_assistant):
+    from playwright.sync_api import expect
+
+    page = open_chat(fake_assistant)
+    chat = page.locator("#chat")
+    ask(page, "Who is Meng Wanzhou?")
+    chat.get_by_text("Source: ap-china-russia-sanctions.txt").wait_for()
+    before = chat.inner_text()
+
+    ask(page, "   ")
+    page.get_by_text("the question is empty").first.wait_for()  # said once, in a line of its own
+    page.wait_for_timeout(1_000)
+    assert page.get_by_text("the question is empty").count() == 1
+    expect(page.locator("#chat .error, #question .error")).to_have_count(0)  # no red "Error" badges
+    assert chat.inner_text() == before  # the conversation is left as it was
+    assert chat.get_by_text("Who is Meng Wanzhou?").is_visible()
+
+    ask(page, "When was she detained?")  # and the chat goes on
+    chat.get_by_text("Searched for: When was Meng Wanzhou detained?").wait_for()

@@ -82,7 +82,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             question = assistant.check_question(message)
         except BadInputError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            # one line in a toast; a gr.Error would cover the chat and the box with red badges
+            gr.Warning(str(exc), title="Not asked", duration=6)
+            yield gr.skip(), gr.skip(), turns  # the conversation stays as it was
+            return
         pending = [*_chat_messages(turns), {"role": "user", "content": markdown_text(question)}]
         yield "", pending, turns
         turns = [*turns, (question, _reply(assistant, question, plain_history(turns)))]
