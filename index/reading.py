@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 PDF_SUFFIXES = {".pdf"}
 SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
+DOCUMENT_TYPES = ".txt, .md or .pdf"  # how every message names SUFFIXES (.markdown is read as .md)
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # What a PDF may unfold into: a small file can hold compressed page instructions, or pages that share
 # one content stream, that read as millions of characters (memory and minutes for one upload).
@@ -163,7 +164,7 @@ def read_document(path: Path) -> SourceDocument:
     """One file as clean text; BadInputError (with what to do) when it is not a usable document."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise BadInputError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .txt, .md or .pdf")
+        raise BadInputError(f"{path.name}: unsupported file type {suffix or '(none)'}; use {DOCUMENT_TYPES}")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise BadInputError(f"{path.name}: {size / 1e6:.1f} MB is over the 10 MB limit; split the file")
@@ -218,7 +219,7 @@ def read_documents(paths: Iterable[str | Path]) -> tuple[list[SourceDocument], l
             skipped.append(str(exc))
     if not docs:
         detail = f" ({'; '.join(skipped)})" if skipped else ""
-        raise BadInputError(f"no readable .txt, .md or .pdf document in the given paths{detail}")
+        raise BadInputError(f"no readable {DOCUMENT_TYPES} document in the given paths{detail}")
     names = [d.name for d in docs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

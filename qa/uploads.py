@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading import MAX_FILE_BYTES, SUFFIXES, read_document
+from index.reading import DOCUMENT_TYPES, MAX_FILE_BYTES, SUFFIXES, read_document
 from qa.errors import BadInputError
 
 ALLOWED_SUFFIXES = tuple(sorted(SUFFIXES))
@@ -51,4 +51,11 @@ def check_uploads(paths: Iterable[str | Path]) -> UploadCheck:
     return result
 
 
-__all__ = ["ALLOWED_SUFFIXES", "MAX_FILE_BYTES", "UploadCheck", "check_upload", "check_uploads"]
+__all__ = [
+    "ALLOWED_SUFFIXES",
+    "DOCUMENT_TYPES",
+    "MAX_FILE_BYTES",
+    "UploadCheck",
+    "check_upload",
+    "check_uploads",
+]

@@ -200,3 +200,30 @@ def test_a_blank_question_is_one_line_and_the_conversation_stays(open_chat, fake
 
     ask(page, "When was she detained?")  # and the chat goes on
     chat.get_by_text("Searched for: When was Meng Wanzhou detained?").wait_for()
+
+
+def test_the_documents_are_listed_as_the_page_appears(browser, fake_assistant):
+    """No empty table or removal list while the page loads: every frame that shows the table shows
+    the document (the list used to be filled by a request made after the page appeared)."""
+    app = serve(fake_assistant)  # builds the index from the seeds first
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.add_init_script("""
+        window.__frames = [];
+        const look = () => {
+            const table = document.querySelector('#documents');
+            if (table) window.__frames.push(table.innerText.includes('ap-china-russia-sanctions.txt'));
+            if (window.__frames.length < 30) requestAnimationFrame(look);
+        };
+        requestAnimationFrame(look);
+    """)
+    try:
+        page.goto(app.local_url)
+        page.wait_for_function("window.__frames.length >= 30")
+        frames = page.evaluate("window.__frames")
+        assert frames and all(frames), frames
+        page.get_by_label("Remove a document").click()
+        page.get_by_role("option", name="ap-china-russia-sanctions.txt").wait_for()
+    finally:
+        page.close()
+        app.close()

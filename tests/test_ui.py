@@ -107,6 +107,20 @@ def test_uploads_are_checked_by_content_size_and_type(tmp_path: Path):
     assert "letter.docx: unsupported file type .docx; use .txt, .md or .pdf" in refused
 
 
+def test_the_upload_box_names_the_types_in_the_words_of_the_refusal(fake_assistant, tmp_path):
+    import gradio as gr
+
+    from ui.app import build_app
+
+    upload = next(b for b in build_app(fake_assistant).blocks.values() if isinstance(b, gr.File))
+    word = tmp_path / "letter.docx"
+    word.write_bytes(b"PK\x03\x04")
+    refusal = check_uploads([word]).refused[0]
+    named = upload.label.removeprefix("Add ").removesuffix(" files (10 MB each)")
+    assert refusal.endswith(f"; use {named}"), (upload.label, refusal)
+    assert named == ".txt, .md or .pdf"
+
+
 # ---- a launched app ---------------------------------------------------------------------------
 def test_the_chat_binds_to_localhost_and_documents_its_api(app, client):
     from ui.app import MAX_UPLOAD_BYTES

@@ -26,7 +26,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
-from qa.uploads import ALLOWED_SUFFIXES, MAX_FILE_BYTES
+from qa.uploads import DOCUMENT_TYPES, MAX_FILE_BYTES
 from ui.follow import FOLLOW_JS
 from ui.history import Turn, clean_history, plain_history
 from ui.limits import BodyLimit
@@ -137,6 +137,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return status, rows, choices
 
     read_only = assistant.settings.read_only
+    listed = document_rows(assistant.documents())  # in the page itself: no empty table while it loads
     # delete_cache: uploads Gradio still holds go after an hour, and all of them when the server stops
     with gr.Blocks(title="Ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
@@ -184,11 +185,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     show_label=False,
                     elem_id="documents",
                     max_height=260,
+                    value=listed,
                 )
                 # No file_types: Gradio would refuse the whole batch for one file of another type;
                 # each file is checked by its content instead, and refused alone with a reason.
                 files = gr.File(
-                    label=f"Add {', '.join(ALLOWED_SUFFIXES)} files (10 MB each)",
+                    label=f"Add {DOCUMENT_TYPES} files (10 MB each)",  # the words of the refusal message
                     file_count="multiple",
                     elem_id="upload",
                     height=120,
@@ -197,7 +199,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 status = gr.Markdown(elem_id="upload-status", label="upload status")
                 with gr.Row(visible=not read_only):
                     to_remove = gr.Dropdown(
-                        label="Remove a document", choices=[], allow_custom_value=True, scale=3
+                        label="Remove a document",
+                        choices=[row[0] for row in listed],
+                        value=None,
+                        info="Pick one to take it out of the index.",
+                        allow_custom_value=True,
+                        scale=3,
                     )
                     remove_btn = gr.Button("Remove", variant="stop", scale=1, min_width=90)
 
@@ -218,7 +225,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")
         gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
 
-        app.load(documents, None, [table, to_remove], api_visibility="private")
+        # ... and fresh at each page load (another process may have changed the index since)
+        app.load(documents, None, [table, to_remove], queue=False, api_visibility="private")
         app.load(None, None, None, js=FOLLOW_JS, api_visibility="private")
         if read_only:
             return app

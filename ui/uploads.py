@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import Assistant, BadInputError, QAError
-from qa.uploads import check_uploads
+from qa.uploads import DOCUMENT_TYPES, check_uploads
 from ui.render import markdown_text
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def add_documents(
     Only files Gradio received as uploads (`received`, inside its upload `folder`) are read."""
     paths = [p for p in (paths or []) if p]
     if not paths:
-        return "Choose one or more .txt, .md or .pdf files to add."
+        return f"Choose one or more {DOCUMENT_TYPES} files to add."
     uploaded, not_received = received_only(paths, received, folder)
     check = check_uploads(uploaded)
     check.refused[:0] = not_received
