@@ -143,7 +143,29 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
         raise ConfigError(f"the chat needs the ui extra ({exc}); run `pip install -e '.[ui]'`") from exc
     auth = logins(os.environ.get(AUTH_VAR))
     check_exposure(host, auth, no_login=no_login)
-    launch(_assistant(config, index_dir), host=host, port=port, auth=auth)
+    assistant = _assistant(config, index_dir)
+    if assistant.has_index():
+        click.echo("loading the models and the index...", err=True)
+    else:
+        click.echo(
+            f"no index at {assistant.index_dir}: indexing {assistant.settings.seeds_dir} first...", err=True
+        )
+
+    def ready(url: str) -> None:
+        passages = assistant.documents()
+        click.echo(f"reader: {assistant.reader}", err=True)
+        click.echo(
+            f"indexed: {_count(len(passages), 'document')}, {_count(sum(passages.values()), 'passage')}"
+            f" in {assistant.store.where}",
+            err=True,
+        )
+        click.echo(f"chat: {url} (Ctrl-C to stop)", err=True)
+
+    launch(assistant, host=host, port=port, auth=auth, quiet=True, ready=ready)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @qa.command("serve")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,42 @@ def test_qa_db_is_made_for_eval_and_prints_no_platformdirs_warning(tmp_path):
     )  # fmt: skip
     assert shell.stdout.startswith("postgresql://"), shell.stderr
     assert db("stop").returncode == 0
+
+
+def test_qa_chat_says_what_it_serves_and_where(fake_config):
+    """Start-up names the reader, what is indexed (or that the seeds are being indexed) and the URL;
+    no hint at Gradio's `share=True`, which is not an option of `qa chat`."""
+    import queue
+    import threading
+    import urllib.request
+
+    from conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "chat", "--port", str(port), "--config", str(fake_config)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "QA_AUTH": ""},
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    said: list[str] = []
+    try:
+        while not any(line.startswith("chat: ") for line in said):
+            said.append(lines.get(timeout=120).rstrip("\n"))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+            assert page.status == 200
+        time_to_print_more = 2
+        try:
+            while True:
+                said.append(lines.get(timeout=time_to_print_more).rstrip("\n"))
+        except queue.Empty:
+            pass
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    seeds = fake_config.parent / "seeds"
+    assert said[0].startswith("no index at ") and said[0].endswith(f": indexing {seeds} first..."), said
+    assert "reader: offline:word-overlap" in said
+    assert [line for line in said if re.fullmatch(r"indexed: 1 document, \d\d+ passages in .+", line)], said
+    assert f"chat: http://127.0.0.1:{port}/ (Ctrl-C to stop)" in said
+    assert not [line for line in said if "share" in line or "Running on" in line], said

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -261,16 +261,18 @@ def launch(
     block: bool = True,
     quiet: bool = False,
     auth: list[tuple[str, str]] | None = None,
+    ready: Callable[[str], None] | None = None,
 ) -> gr.Blocks:
     """Serve the chat on http://host:port; `block=False` returns at once (tests: close it after).
-    `auth`: (user, password) pairs that may log in; None serves without a login."""
+    `auth`: (user, password) pairs that may log in; None serves without a login. `ready(url)` is
+    called once the chat listens (`qa chat` says there what it serves)."""
     assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
     app = build_app(assistant)
     app.queue()
     app.launch(
         server_name=host,
         server_port=port,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,  # blocks below, after `ready`
         auth=auth,
         # uploads are bounded by max_file_size as they stream to disk; every other body by BodyLimit
         app_kwargs={"middleware": [Middleware(BodyLimit, exempt=("/gradio_api/upload", "/upload"))]},
@@ -283,4 +285,8 @@ def launch(
         ssr_mode=False,
         quiet=quiet,
     )
+    if ready is not None:
+        ready(app.local_url or f"http://{host}:{port}/")
+    if block:
+        app.block_thread()
     return app
