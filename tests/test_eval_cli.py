@@ -2,6 +2,8 @@
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,8 +35,14 @@ def test_eval_writes_the_run_folder_and_prints_a_short_table(fake_config, tmp_pa
         f"written to {out}",
     ):
         assert line in result.stdout
-    assert "%|" not in result.stderr  # no progress bar when not on a terminal
+    assert "%|" not in result.stderr  # no progress bar when not on a terminal ...
     assert "building it from" in result.stderr  # the fake config starts with no index
+    said = result.stderr.splitlines()  # ... but lines saying what it is doing, as it goes
+    stages = ["loading the models and the index...", "asking 6 questions..."]
+    assert [line for line in said if line in stages] == stages
+    answered = [line for line in said if line.startswith("answered ")]
+    assert answered[0] == "answered 1/6 questions" and answered[-1] == "answered 6/6 questions"
+    assert said.index(stages[1]) < said.index(answered[0])
     assert sorted(p.name for p in out.iterdir()) == [
         "chart.png", "questions.csv", "questions.json", "report.md", "summary.json",
     ]  # fmt: skip
@@ -90,6 +98,9 @@ def test_eval_squad_with_retrieval_indexes_the_paragraphs(fake_config, tmp_path)
     summary = json.loads(result.stdout)
     assert summary["corpus"]["index"] == "temporary" and summary["corpus"]["paragraphs"] == 3
     assert summary["retrieval"]["count"] == 3
+    said = result.stderr.splitlines()
+    assert "indexing the 3 paragraphs into a temporary index..." in said
+    assert f"indexed {summary['corpus']['passages']}/{summary['corpus']['passages']} passages" in said
 
 
 def test_compare_lists_what_got_better_and_worse(fake_config, tmp_path):
@@ -119,6 +130,20 @@ def test_compare_with_a_folder_that_is_not_a_run_fails_before_evaluating(fake_co
     assert result.exit_code != 0
     assert result.stderr.startswith("error: --compare") and "qa eval --out" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_eval_checks_what_it_needs_before_it_starts(fake_config, tmp_path):
+    """Without matplotlib (chart.png) `qa eval` says what to install at once, not after the questions."""
+    out = tmp_path / "run"
+    code = "import sys; sys.modules['matplotlib'] = None; from qa.cli import main; main()"
+    args = ["eval", str(ARTICLE_SET), "--out", str(out), "--config", str(fake_config)]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "matplotlib" in result.stderr, result.stderr
+    assert "pip install -e ." in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() and not (fake_config.parent / "index").exists()  # nothing was run
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,41 @@ from pathlib import Path
 
 import click
 
-from qa.errors import BadInputError, friendly_errors
-from qa.progress import terminal_bar
+from qa.errors import BadInputError, ConfigError, friendly_errors
+from qa.progress import Progress, terminal_bar
 
 DEFAULT_RUNS = Path("runs")
+
+
+def check_needs() -> None:
+    """What `qa eval` needs beyond answering, checked before it starts (not after the questions)."""
+    try:
+        import matplotlib  # noqa: F401  (chart.png)
+    except ImportError as exc:
+        raise ConfigError(
+            f"qa eval draws chart.png with matplotlib, which is not installed ({exc}); "
+            "run `.venv/bin/pip install -e .` (or `pip install matplotlib`)"
+        ) from exc
+
+
+def _say(message: str) -> None:
+    click.echo(f"{message}...", err=True)
+
+
+def progress_lines(desc: str, unit: str) -> Progress:
+    """A bar on a terminal; elsewhere (a log, CI) a line at every tenth of the work."""
+    bar = terminal_bar(desc, unit)
+    if bar is not None:
+        return bar
+    shown = {"tenth": -1}
+
+    def update(done: int, total: int, loss: float | None = None) -> None:
+        tenth = done * 10 // max(total, 1)
+        if tenth != shown["tenth"]:
+            shown["tenth"] = tenth
+            click.echo(f"{desc} {done}/{total} {unit}s", err=True)
+
+    return update
 
 
 def default_run_dir(dataset_name: str, reader_only: bool) -> Path:
@@ -63,6 +94,7 @@ def eval_command(
     """Score answers on DATASET: a JSONL question set (asked over the index) or a SQuAD JSON file
     (its paragraphs indexed into a temporary index). Writes summary.json, questions.csv/.json,
     report.md and chart.png into the run folder."""
+    check_needs()
     from qa.assistant import Assistant
     from qa.evaluation.compare import COMPARE_MD, compare, load_run, render
     from qa.evaluation.datasets import SQUAD, load_dataset
@@ -84,8 +116,9 @@ def eval_command(
         data,
         reader_only=reader_only,
         top_k=top_k,
-        progress=terminal_bar("questions", "question"),
-        index_progress=terminal_bar("indexing", "passage"),
+        progress=progress_lines("answered", "question"),
+        index_progress=progress_lines("indexed", "passage"),
+        status=_say,
     )
     folder = out or default_run_dir(data.name, reader_only)
     summary = run.to_dict()

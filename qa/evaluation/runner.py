@@ -26,6 +26,7 @@ from qa.evaluation.metrics import QuestionResult, Summary, gold_rank, score_answ
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+Status = Callable[[str], None]  # says which stage starts (loading, indexing, asking)
 RETRIEVAL = "retrieval"
 READER_ONLY = "reader-only"
 
@@ -109,20 +110,25 @@ def evaluate(
     progress: Progress | None = None,
     reader_only: bool = False,
     top_k: int | None = None,
+    status: Status | None = None,
 ) -> EvalRun:
     """Ask every question (`reader_only`: read its gold paragraph instead) and score the answers.
 
     Models and index are loaded before the clock starts, so latency is per question, not start-up.
+    `status` hears each stage as it starts; `progress(done, total)` each answered question.
     """
+    say = status or (lambda message: None)
     if not questions:
         raise BadInputError("no questions to evaluate; check the dataset and --limit")
     if reader_only and any(q.context is None for q in questions):
         raise BadInputError("--reader-only needs the gold paragraphs: use a SQuAD-format dataset")
     started = time.perf_counter()
+    say("loading the models" if reader_only else "loading the models and the index")
     if reader_only:
         assistant.read(questions[0].question, [questions[0].context or ""])  # warm-up, untimed
     else:
         assistant.warm_up()
+    say(f"asking {len(questions)} question{'' if len(questions) == 1 else 's'}")
     results = []
     for done, q in enumerate(questions, start=1):
         results.append(_one(assistant, q, reader_only=reader_only, top_k=top_k))
@@ -157,6 +163,7 @@ def evaluate_dataset(
     top_k: int | None = None,
     progress: Progress | None = None,
     index_progress: Progress | None = None,
+    status: Status | None = None,
 ) -> EvalRun:
     """Evaluate a loaded dataset. SQuAD questions are asked over a temporary index of the dataset's
     paragraphs (the user's index is untouched); JSONL questions over the assistant's own index."""
@@ -165,7 +172,7 @@ def evaluate_dataset(
     corpus: dict = {"index": str(assistant.settings.index_dir)}
     if dataset.format == SQUAD and reader_only:
         corpus = {"index": None, "paragraphs": len({(p.title, p.number) for p in dataset.paragraphs})}
-        run = evaluate(assistant, dataset.questions, progress=progress, reader_only=True)
+        run = evaluate(assistant, dataset.questions, progress=progress, reader_only=True, status=status)
     elif dataset.format == SQUAD:
         from qa.assistant import Assistant
 
@@ -178,6 +185,8 @@ def evaluate_dataset(
                 )
             )
             logger.info("indexing %d paragraphs into a temporary index", len(dataset.paragraphs))
+            if status:
+                status(f"indexing the {len(dataset.paragraphs)} paragraphs into a temporary index")
             try:
                 report = scratch.index([folder], rebuild=True, progress=index_progress)
                 corpus = {
@@ -186,12 +195,12 @@ def evaluate_dataset(
                     "articles": len({p.title for p in dataset.paragraphs}),
                     "passages": report.passages,
                 }
-                run = evaluate(scratch, dataset.questions, progress=progress, top_k=top_k)
+                run = evaluate(scratch, dataset.questions, progress=progress, top_k=top_k, status=status)
             finally:
                 scratch.store.discard()
             run.settings["index_dir"] = "(temporary)"
     else:
-        run = evaluate(assistant, dataset.questions, progress=progress, top_k=top_k)
+        run = evaluate(assistant, dataset.questions, progress=progress, top_k=top_k, status=status)
     run.dataset, run.format, run.corpus = str(dataset.path), dataset.format, corpus
     return run
 
