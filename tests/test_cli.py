@@ -182,3 +182,25 @@ def test_qa_chat_says_what_it_serves_and_where(fake_config):
     assert [line for line in said if re.fullmatch(r"indexed: 1 document, \d\d+ passages in .+", line)], said
     assert f"chat: http://127.0.0.1:{port}/ (Ctrl-C to stop)" in said
     assert not [line for line in said if "share" in line or "Running on" in line], said
+
+
+def test_a_store_whose_extra_is_not_installed_says_what_to_install(fake_config, tmp_path):
+    (tmp_path / "pg").mkdir()
+    config = write_config(tmp_path / "pg", **{**_settings(fake_config), "store": "pgvector"})
+    code = (
+        "import sys; sys.modules['haystack_integrations.document_stores.pgvector'] = None; "
+        "from qa.cli import main; main()"
+    )
+    env = {**os.environ, "QA_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, "ask", EXAMPLE_QUESTION, "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "pip install -e '.[pgvector]'" in result.stderr, result.stderr
+
+
+def _settings(config: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(config.read_text(encoding="utf-8"))

@@ -34,6 +34,14 @@ def open_store(
 
         return FaissStore(index_dir, spec, index_type)
     if kind == "pgvector":
+        try:  # what it needs, said before anything starts
+            import psycopg  # noqa: F401
+            from haystack_integrations.document_stores.pgvector import PgvectorDocumentStore  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError(
+                f"store: pgvector needs the pgvector extra ({exc}); "
+                "run `.venv/bin/pip install -e '.[pgvector]'`"
+            ) from exc
         url = database_url()
         if url is None:
             raise ConfigError(
