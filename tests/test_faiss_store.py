@@ -187,3 +187,20 @@ def test_bm25_scores_are_the_textbook_formula_and_ties_keep_passage_order():
         found = index.search(query, 6)
         assert [i for i, _ in found] == [i for i, _ in expected[:6]], query
         assert [s for _, s in found] == pytest.approx([s for _, s in expected[:6]], rel=1e-5)
+
+
+def test_the_bm25_matrix_is_the_one_bm25s_builds():
+    import bm25s
+
+    from index.keyword import score_matrix
+
+    tokens = [tokenize(p.content) for p in _passages()] + [[], ["alone"], ["sanction", "sanction", "china"]]
+    column: dict[str, int] = {}
+    token_ids = [[column.setdefault(w, len(column)) for w in words] for words in tokens]
+    theirs = bm25s.BM25(k1=1.5, b=0.75, method="lucene").build_index_from_ids(
+        list(range(len(column))), token_ids, show_progress=False
+    )
+    ours = score_matrix(token_ids, len(column), 1.5, 0.75)
+    assert ours["indptr"].tolist() == theirs["indptr"].tolist()
+    assert ours["indices"].tolist() == theirs["indices"].tolist()
+    assert ours["data"] == pytest.approx(theirs["data"], rel=1e-6)

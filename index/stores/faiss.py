@@ -86,50 +86,34 @@ class PassageIndex:
         self, spec: IndexSpec, passages: list[Document], sources: dict[str, str], index_type: str = "flat"
     ) -> None:
         vectors = np.array([p.embedding for p in passages], dtype=np.float32)
-        self._fill(
+        self._build(
             spec, index_type, sources, [p.id for p in passages], [p.content or "" for p in passages],
             [dict(p.meta) for p in passages], vectors.reshape(len(passages), spec.embedding_dim),
         )  # fmt: skip
 
     @classmethod
     def from_arrays(
-        cls,
-        spec: IndexSpec,
-        ids: list[str],
-        contents: list[str],
-        metas: list[dict],
-        vectors: np.ndarray,
-        sources: dict[str, str],
-        index_type: str = "flat",
-    ) -> PassageIndex:
-        """An index of passages given as columns, with their embeddings as one float32 array."""
+        cls, spec: IndexSpec, ids: list[str], contents: list[str], metas: list[dict], vectors: np.ndarray,
+        sources: dict[str, str], index_type: str = "flat", keyword: KeywordIndex | None = None,
+    ) -> PassageIndex:  # fmt: skip
+        """An index of passages given as columns, with their embeddings as one float32 array (and
+        their BM25 index, if it is already built)."""
         index = cls.__new__(cls)
-        index._fill(spec, index_type, sources, ids, contents, metas, vectors)
+        index._build(spec, index_type, sources, ids, contents, metas, vectors, keyword)
         return index
 
-    def _fill(
-        self,
-        spec: IndexSpec,
-        index_type: str,
-        sources: dict[str, str],
-        ids: list[str],
-        contents: list[str],
-        metas: list[dict],
-        vectors: np.ndarray,
-    ) -> None:
-        self._assemble(spec, index_type, sources, ids, contents, metas)
+    def _build(
+        self, spec: IndexSpec, index_type: str, sources: dict[str, str], ids: list[str], contents: list[str],
+        metas: list[dict], vectors: np.ndarray, keyword: KeywordIndex | None = None,
+    ) -> None:  # fmt: skip
+        self._columns(spec, index_type, sources, ids, contents, metas)
         self.vectors = _vector_index(spec.embedding_dim, index_type, vectors)
-        self.keyword = KeywordIndex.build(ids, contents)
+        self.keyword = keyword or KeywordIndex.build(ids, contents)
 
-    def _assemble(
-        self,
-        spec: IndexSpec,
-        index_type: str,
-        sources: dict[str, str],
-        ids: list[str],
-        contents: list[str],
+    def _columns(
+        self, spec: IndexSpec, index_type: str, sources: dict[str, str], ids: list[str], contents: list[str],
         metas: list[dict],
-    ) -> None:
+    ) -> None:  # fmt: skip
         if not len(ids) == len(contents) == len(metas):
             raise ValueError(f"{len(ids)} ids, {len(contents)} texts and {len(metas)} metas")
         self.spec, self.index_type = spec, index_type
@@ -307,7 +291,7 @@ def _read_v2(index: PassageIndex, folder: Path, spec: IndexSpec, index_type: str
 
     passages = json.loads((folder / PASSAGES).read_text(encoding="utf-8"))
     ids = passages["ids"]
-    index._assemble(spec, index_type, sources, ids, passages["contents"], passages["metas"])
+    index._columns(spec, index_type, sources, ids, passages["contents"], passages["metas"])
     index.vectors = faiss.read_index(str(folder / VECTORS), faiss.IO_FLAG_MMAP_IFC)
     settings = json.loads((folder / KEYWORDS).read_text(encoding="utf-8"))
     arrays = {name: np.load(folder / f"keyword-{name}.npy", mmap_mode="r") for name in KEYWORD_ARRAYS}
@@ -327,7 +311,7 @@ def _read_v1(index: PassageIndex, folder: Path, spec: IndexSpec, index_type: str
     by_label = {int(k): v for k, v in data["id_map"].items()}
     ids = [by_label[int(label)] for label in faiss.vector_to_array(owner.id_map)]  # row order
     docs = [documents[i] for i in ids]
-    index._assemble(spec, index_type, sources, ids, [d.content or "" for d in docs], [d.meta for d in docs])
+    index._columns(spec, index_type, sources, ids, [d.content or "" for d in docs], [d.meta for d in docs])
     index._owner = owner  # keeps the inner index alive
     index.vectors = faiss.downcast_index(owner.index)
     index.keyword = KeywordIndex.from_dict(json.loads((folder / KEYWORDS).read_text(encoding="utf-8")))
