@@ -79,6 +79,22 @@ def _texts(paths: tuple[Path, ...]) -> list[tuple[str, str]]:
     help="Share of answerable questions also asked with one name or number swapped for another of "
     "their article, as unanswerable (as SQuAD 2.0's annotators wrote theirs). 0: none.",
 )
+@click.option(
+    "--rule-negatives",
+    type=click.FloatRange(min=0, max=2),
+    default=0.0,
+    show_default=True,
+    help="Share of answerable questions also asked as unanswerable by rule: negated, an antonym, a mutually "
+    "exclusive word (first/last), an impossible year; mixed in SQuAD 2.0's proportions. 0: none.",
+)
+@click.option(
+    "--learning-rate", type=click.FloatRange(min=1e-7, max=1e-2), default=1e-4, show_default=True,
+    help="Peak learning rate (lower it, e.g. 5e-5, to train further from a trained --base).",
+)  # fmt: skip
+@click.option(
+    "--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+    help="auto: bf16 autocast where the processor computes bf16 natively (AMX, AVX512-BF16), else fp32.",
+)  # fmt: skip
 @click.option("--synthetic-epochs", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
     "--sentence-epochs",
@@ -128,6 +144,9 @@ def train_reader_command(
     synthetic: tuple[Path, ...],
     sample: int | None,
     swap_negatives: float,
+    rule_negatives: float,
+    learning_rate: float,
+    precision: str,
     synthetic_epochs: float,
     sentence_epochs: float,
     all_answers: bool,
@@ -146,7 +165,8 @@ def train_reader_command(
     @friendly_errors
     def run() -> None:
         from qa.training.calibration import calibrate
-        from qa.training.synthetic import swapped_questions, synthetic_questions
+        from qa.training.negatives import all_negatives
+        from qa.training.synthetic import synthetic_questions
         from qa.training.train import (
             TrainSettings,
             passage_examples,
@@ -163,15 +183,17 @@ def train_reader_command(
                 examples,
                 target,
                 base_model=start,
-                settings=TrainSettings(seed=seed, **settings),
+                settings=TrainSettings(seed=seed, precision=precision, **settings),
                 on_step=terminal_bar(label),
             )
 
         questions = _load(data, split(articles), split(exclude_articles) or set())
         if sample is not None:
             questions = sampled(questions, sample, seed=seed)
-        if swap_negatives:
-            questions += swapped_questions(questions, share=swap_negatives, seed=seed)
+        made, kinds = all_negatives(questions, swap=swap_negatives, rules=rule_negatives, seed=seed)
+        if made:
+            click.echo(f"made {len(made)} unanswerable questions: {kinds}", err=True)
+        questions += made
         examples = passage_examples(questions, seed=seed, all_answers=all_answers)
         start_from = base
         with tempfile.TemporaryDirectory(prefix="qa-synthetic-") as pretrained:
@@ -185,7 +207,11 @@ def train_reader_command(
                 )  # fmt: skip
                 start_from = pretrained
             click.echo(f"training on {len(questions)} questions ({len(examples)} passage examples)", err=True)
-            summary = stage("training", examples, out, start_from, epochs=epochs, max_length=max_length)
+            summary = stage(
+                "training", examples, out, start_from,
+                epochs=epochs, max_length=max_length, learning_rate=learning_rate,
+            )  # fmt: skip
+            summary["made_negatives"] = kinds
         if sentence_epochs:
             mixed = sentence_examples(questions, all_answers=all_answers) + examples
             click.echo(f"refining on {len(mixed)} sentence and passage examples", err=True)

@@ -35,6 +35,33 @@ class TrainSettings:
     weight_decay: float = 0.01
     seed: int = 42
     threads: int = 0  # 0: torch's default
+    precision: str = "auto"  # "auto": bf16 autocast where the processor computes bf16 natively, else fp32
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of CPUs that compute bf16 natively
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AMX or AVX512-BF16); without it, autocast is slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in _BF16_FLAGS)
+
+
+def resolved_precision(requested: str, device_type: str) -> str:
+    """"bf16" or "fp32" for a run on `device_type`: "auto" takes bf16 where the hardware has it."""
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision {requested!r}: expected one of {', '.join(PRECISIONS)}")
+    if requested != "auto":
+        return requested
+    if device_type == "cuda":
+        import torch
+
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_bf16() else "fp32"
 
 
 def bundled_base_model() -> str:
@@ -243,6 +270,13 @@ def optimise(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    precision = resolved_precision(settings.precision, device.type)
+    # bf16 autocast: the matrix products run in bf16 (AMX on recent Xeons), weights and the optimiser
+    # stay fp32, so no loss scaling is needed.
+    def autocast() -> torch.autocast:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    logger.info("training in %s on %s", precision, _ran_on(device))
     rng = random.Random(settings.seed)
     model.train()
     started = time.monotonic()
@@ -255,7 +289,8 @@ def optimise(
                 break
             batch = collate([features[k] for k in order[b : b + settings.batch_size]])
             inputs = {k: v.to(device) for k, v in batch.items()}
-            loss = loss_of(model, inputs) if loss_of else model(**inputs).loss
+            with autocast():
+                loss = loss_of(model, inputs) if loss_of else model(**inputs).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -277,6 +312,7 @@ def optimise(
         "train_seconds": round(time.monotonic() - started, 1),
         "device": device.type,
         "ran_on": _ran_on(device),
+        "precision": precision,
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
         "settings": asdict(settings),
     }
