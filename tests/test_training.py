@@ -1,6 +1,7 @@
 """`qa train-reader`: examples on short passages, deterministic training, a folder Haystack loads."""
 
 import json
+import math
 
 import pytest
 from click.testing import CliRunner
@@ -233,3 +234,23 @@ def test_cli_trains_an_answerability_classifier_the_reader_can_load(tmp_path, ti
     bad.write_text("{}", encoding="utf-8")
     result = CliRunner().invoke(qa, ["train-answerability", str(bad), "--out", str(out)])
     assert result.exit_code == 2 and "not a SQuAD-format JSON file" in result.stderr
+
+
+def test_precision_is_bf16_only_where_the_cpu_computes_it(monkeypatch):
+    from qa.training import train
+
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
+    assert train.resolved_precision("auto", "cpu") == "fp32"
+    assert train.resolved_precision("bf16", "cpu") == "bf16"  # asked for: the user's choice
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: True)
+    assert train.resolved_precision("auto", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="fp16"):
+        train.resolved_precision("fp16", "cpu")
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+def test_a_run_records_its_precision_and_its_loss_stays_finite(tmp_path, tiny_base, precision):
+    settings = TrainSettings(epochs=3, batch_size=2, max_length=64, seed=7, precision=precision)
+    summary = train_reader(passage_examples(questions()), tmp_path, base_model=tiny_base, settings=settings)
+    assert summary["precision"] == precision
+    assert summary["final_loss"] is not None and math.isfinite(summary["final_loss"])
