@@ -51,6 +51,8 @@ class Settings:
     # the span score of that ranking: span (the span's own probability) | null_margin (its logit above
     # the reader's no-answer logit on its sentence, SQuAD 2.0's comparison across windows)
     answer_ranking: AnswerRanking = "null_margin"
+    # a picked sentence that opens with a pronoun or "The ..." is read with the sentence before it
+    sentence_context: bool = True
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL
