@@ -29,3 +29,7 @@ class IndexDamagedError(IndexMismatchError):
 
 class IndexWriteError(QAError):
     """A new index version could not be written (e.g. a full disk); the previous one is unchanged."""
+
+
+class StoreUnavailableError(QAError):
+    """The store (a database) cannot be reached now; the same request may succeed once it is back."""

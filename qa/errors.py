@@ -19,6 +19,7 @@ from index.errors import (
     IndexMissingError,
     IndexWriteError,
     QAError,
+    StoreUnavailableError,
 )
 
 USAGE_ERRORS = (BadInputError, ConfigError)
@@ -57,5 +58,6 @@ __all__ = [
     "IndexMissingError",
     "IndexWriteError",
     "QAError",
+    "StoreUnavailableError",
     "friendly_errors",
 ]

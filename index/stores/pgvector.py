@@ -22,7 +22,7 @@ from typing import Any
 
 from haystack import Document
 
-from index.errors import ConfigError, IndexMissingError
+from index.errors import ConfigError, IndexMissingError, StoreUnavailableError
 from index.stores.base import Change, IndexSpec, IndexView, check_manifest
 
 logger = logging.getLogger(__name__)
@@ -36,15 +36,41 @@ HNSW_EF_SEARCH = 100  # candidates HNSW looks at per query (pgvector's default i
 
 
 def _connect(url: str) -> Any:
+    with _reachable():
+        import psycopg
+
+        return psycopg.connect(url, connect_timeout=10)
+
+
+def _outage(exc: BaseException) -> BaseException | None:
+    """The psycopg OperationalError (server down, restarting, unreachable) behind `exc`, if any: the
+    Haystack integration wraps it in its own DocumentStoreError."""
     import psycopg
 
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None or isinstance(seen, psycopg.OperationalError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A database that went away (or never answered) as StoreUnavailableError, one line that says
+    what to do; the next call connects again, so service resumes when the database is back."""
     try:
-        return psycopg.connect(url, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
-            f"cannot connect to the database ({first}); check QA_DATABASE_URL, "
-            "or start a local one with `qa db start`"
+        yield
+    except StoreUnavailableError:
+        raise
+    except Exception as exc:
+        cause = _outage(exc)
+        if cause is None:
+            raise
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise StoreUnavailableError(
+            f"the database is unavailable ({first}); check that it is running and QA_DATABASE_URL, "
+            "or start a local one with `qa db start`, then try again"
         ) from exc
 
 
@@ -66,11 +92,13 @@ class PgvectorIndex:
         return {name: counts.get(name, 0) for name in sorted(self.sources)}
 
     def dense_search(self, embedding: list[float], top_k: int) -> list[tuple[str, float]]:
-        hits = self.store.retrievers()[0].run(query_embedding=embedding, top_k=top_k)["documents"]
+        with _reachable():
+            hits = self.store.retrievers()[0].run(query_embedding=embedding, top_k=top_k)["documents"]
         return [(d.id, float(d.score or 0.0)) for d in hits]
 
     def keyword_search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        hits = self.store.retrievers()[1].run(query=query, top_k=top_k)["documents"]
+        with _reachable():
+            hits = self.store.retrievers()[1].run(query=query, top_k=top_k)["documents"]
         return [(d.id, float(d.score or 0.0)) for d in hits]
 
     def passages(self, ids: list[str]) -> dict[str, Document]:
@@ -105,7 +133,8 @@ class PgvectorStore:
         return conn
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        return self._connection().execute(sql, params).fetchall()
+        with _reachable():
+            return self._connection().execute(sql, params).fetchall()
 
     def retrievers(self) -> tuple[Any, Any]:
         """(embedding retriever, keyword retriever) on this thread's document store."""
@@ -167,7 +196,7 @@ class PgvectorStore:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        with _connect(self.url) as conn:
+        with _reachable(), _connect(self.url) as conn:
             conn.autocommit = True
             key = (WRITE_LOCK, self.schema)  # one lock per index (schema)
             conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
@@ -190,7 +219,8 @@ class PgvectorStore:
 
     def commit(self, base: IndexView | None, change: Change) -> PgvectorIndex:
         version = uuid.uuid4().hex
-        with _connect(self.url) as conn:  # one transaction: committed on leaving, rolled back on error
+        # one transaction: committed on leaving, rolled back on error
+        with _reachable(), _connect(self.url) as conn:
             conn.autocommit = True
             self._ensure_tables(conn)
             conn.autocommit = False
