@@ -204,7 +204,7 @@ def serve_command(
         check_exposure(host, auth, no_login=no_login)
     assistant = _assistant(config, index_dir)
     click.echo("loading the models and the index...", err=True)
-    app = create_app(assistant, chat=chat, auth=auth, api_keys=keys)
+    app = create_app(assistant, chat=chat, auth=auth, api_keys=keys, host=host)
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
     serve(app, host, port)
 

@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -185,3 +186,52 @@ def test_two_chat_servers_share_one_database(pg_config, tmp_path, database):
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_a_database_outage_is_a_503_and_one_line_and_service_resumes_when_it_is_back(tmp_path, monkeypatch):
+    """PostgreSQL stops while `qa serve --chat` runs: every way of asking says so in one line (503 for
+    programs, /health too), and once it is back the same process answers again, nothing lost."""
+    from fastapi.testclient import TestClient
+
+    from qa.db import start_database, stop_database
+    from ui.http_errors import UNAVAILABLE
+    from ui.server import create_app
+
+    folder = tmp_path / "own-db"  # its own server: stopping it leaves the other tests' one alone
+    monkeypatch.setenv("QA_DATABASE_URL", start_database(folder))
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / ARTICLE.name).write_bytes(ARTICLE.read_bytes())
+    config = write_config(
+        tmp_path, embedding_model="hash", reader="offline", offline_model="overlap", store="pgvector",
+        seeds_dir=str(seeds), index_dir=str(tmp_path / "unused"),
+    )  # fmt: skip
+    app = create_app(Assistant.from_config(config), chat=True)
+    ask = {"question": EXAMPLE_QUESTION}
+    chat = {"model": "qa", "messages": [{"role": "user", "content": EXAMPLE_QUESTION}]}
+    try:
+        with TestClient(app, base_url="http://127.0.0.1:1416", raise_server_exceptions=False) as client:
+            answered = client.post("/ask", json=ask).json()
+            stop_database(folder)  # mid-run
+            for response in (
+                client.post("/ask", json=ask),
+                client.get("/documents"),
+                client.post("/v1/chat/completions", json=chat),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.json()["error"] == UNAVAILABLE and response.headers["retry-after"]
+            health = client.get("/health")
+            assert health.status_code == 503
+            assert health.json() == {"status": "unavailable", "error": UNAVAILABLE}
+            streamed = client.post("/v1/chat/completions", json={**chat, "stream": True}).text
+            assert f'"message": "{UNAVAILABLE}"' in streamed and streamed.endswith("data: [DONE]\n\n")
+            event = client.post("/chat/gradio_api/call/chat", json={"data": [EXAMPLE_QUESTION, []]}).json()
+            shown = client.get(f"/chat/gradio_api/call/chat/{event['event_id']}").text
+            error = json.loads(shown.split("event: error\ndata: ", 1)[1].split("\n", 1)[0])["error"]
+            assert error.startswith("the database is unavailable") and "\n" not in error
+            start_database(folder)  # back
+            assert client.post("/ask", json=ask).json() == {**answered, "timings_ms": ANY}
+            assert client.get("/health").json()["status"] == "ok"
+            assert client.get("/documents").json()["documents"] == [{"name": ARTICLE.name, "passages": 20}]
+    finally:
+        stop_database(folder)

@@ -13,13 +13,16 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, ROOT, free_port
+from qa import BadInputError
 
 QA = str(Path(sys.executable).parent / "qa")
+LOCAL = "http://127.0.0.1:1416"  # a served host name (the Host check refuses TestClient's "testserver")
 FOLLOW_UP = [
     {"role": "user", "content": "When was Meng Wanzhou detained in Canada?"},
     {"role": "assistant", "content": "December 2019"},
@@ -33,7 +36,7 @@ def api(fake_assistant):
 
     from ui.server import create_app
 
-    with TestClient(create_app(fake_assistant), raise_server_exceptions=False) as client:
+    with TestClient(create_app(fake_assistant), raise_server_exceptions=False, base_url=LOCAL) as client:
         yield client
 
 
@@ -105,7 +108,7 @@ def test_api_keys_are_required_when_set_except_for_the_health_check(fake_assista
 
     from ui.server import create_app
 
-    with TestClient(create_app(fake_assistant, api_keys=["secret-key-1"])) as client:
+    with TestClient(create_app(fake_assistant, api_keys=["secret-key-1"]), base_url=LOCAL) as client:
         assert client.post("/ask", json={"question": EXAMPLE_QUESTION}).status_code == 401
         wrong = {"Authorization": "Bearer nope-nope-nope"}
         assert client.post("/v1/chat/completions", headers=wrong, json={}).status_code == 401
@@ -250,3 +253,291 @@ def test_the_readme_curl_and_openai_examples_work(server):
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert EXAMPLE_ANSWER in result.stdout, (code, result.stdout)
+
+
+# ---- issue 19 (a hostile client) and 20 (a new user), in process on the fake assistant ----------------
+
+EVIL = "rebind.evil.example:18501"
+
+
+@contextmanager
+def live(app):
+    """`app` served by uvicorn on a free loopback port, in a thread: real HTTP, real streaming."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def test_a_rebound_host_name_reaches_nothing_and_served_names_still_work(fake_assistant, monkeypatch):
+    """DNS rebinding: a page at rebind.evil.example whose name now points at 127.0.0.1 sends that Host."""
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    monkeypatch.delenv("QA_ALLOWED_HOSTS", raising=False)
+    evil = {"host": EVIL, "origin": f"http://{EVIL}"}
+    with TestClient(create_app(fake_assistant, chat=True), base_url=LOCAL) as client:
+        before = client.get("/documents").json()
+        for method, path, body in [
+            ("POST", "/chat/gradio_api/call/remove_document", {"data": ["ap-china-russia-sanctions.txt"]}),
+            ("GET", "/documents", None),
+            ("POST", "/ask", {"question": EXAMPLE_QUESTION}),
+            ("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+            ("GET", "/chat/", None),
+        ]:
+            response = client.request(method, path, json=body, headers=evil)
+            assert response.status_code == 421, path
+            assert "QA_ALLOWED_HOSTS" in response.json()["error"]
+        assert client.get("/documents").json() == before  # nothing removed
+        for host in ("localhost:1416", "127.0.0.1", "[::1]:1416"):
+            assert client.get("/documents", headers={"host": host}).status_code == 200
+    monkeypatch.setenv("QA_ALLOWED_HOSTS", "qa.example.com, rebind.evil.example")
+    with TestClient(create_app(fake_assistant), base_url=LOCAL) as client:
+        assert client.get("/documents", headers={"host": "QA.example.com:443"}).status_code == 200
+        assert client.get("/documents", headers={"host": EVIL}).status_code == 200  # named by the operator
+
+
+def test_a_bad_allowed_hosts_setting_is_one_line_that_says_how_to_write_it(fake_assistant, monkeypatch):
+    from ui.server import create_app
+
+    monkeypatch.setenv("QA_ALLOWED_HOSTS", "https://qa.example.com/")
+    with pytest.raises(BadInputError, match=r"QA_ALLOWED_HOSTS must be host names.*qa.example.com"):
+        create_app(fake_assistant)
+
+
+def test_the_mcp_sdk_checks_host_and_origin_itself(fake_assistant):
+    """Behind the app's own Host check, the MCP SDK's rebinding protection is on too."""
+    from fastapi.testclient import TestClient
+
+    from ui.access import served_hosts
+    from ui.mcp_tool import mcp_app
+
+    init = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"accept": "application/json, text/event-stream"}
+    with TestClient(mcp_app(fake_assistant, served_hosts("127.0.0.1", "")), base_url=LOCAL) as client:
+        assert client.post("/mcp/", json=init, headers={**headers, "host": EVIL}).status_code == 421
+        hostile = {**headers, "origin": f"http://{EVIL}"}
+        assert client.post("/mcp/", json=init, headers=hostile).status_code == 403
+        assert client.post("/mcp/", json=init, headers=headers).status_code == 200
+
+
+def test_the_launched_chat_checks_the_host_too(fake_assistant):
+    import httpx
+
+    from conftest import serve
+
+    app = serve(fake_assistant)
+    try:
+        url = app.local_url.rstrip("/")
+        assert httpx.get(f"{url}/", headers={"host": EVIL}).status_code == 421
+        call = httpx.post(
+            f"{url}/gradio_api/call/remove_document", headers={"host": EVIL}, json={"data": ["x"]}
+        )
+        assert call.status_code == 421
+        assert httpx.get(f"{url}/").status_code == 200
+    finally:
+        app.close()
+
+
+def test_failed_logins_from_one_address_must_wait_longer_and_longer():
+    from ui.access import Failures
+
+    now = [1000.0]
+    failures = Failures(free=3, max_wait=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert failures.wait("1.2.3.4") == 0
+        failures.failed("1.2.3.4")
+    waits = []
+    for _ in range(8):
+        waits.append(failures.wait("1.2.3.4"))
+        now[0] += waits[-1]
+        failures.failed("1.2.3.4")
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert failures.wait("5.6.7.8") == 0  # per client
+    failures.succeeded("1.2.3.4")
+    assert failures.wait("1.2.3.4") == 0
+
+
+def test_password_guessing_on_the_chat_login_is_slowed(fake_assistant):
+    import httpx
+
+    from conftest import serve
+
+    app = serve(fake_assistant, auth=[("alice", "right-password")])
+    try:
+        login = app.local_url.rstrip("/") + "/login"
+        statuses = [
+            httpx.post(login, data={"username": "alice", "password": f"guess{i}"}).status_code
+            for i in range(5)
+        ]
+        assert statuses == [400] * 5
+        refused = httpx.post(login, data={"username": "alice", "password": "right-password"})
+        assert refused.status_code == 429  # even the right password waits: the guesser learns nothing
+        assert "wait 1 s" in refused.json()["error"] and refused.headers["retry-after"] == "1"
+        time.sleep(1.1)
+        assert httpx.post(login, data={"username": "alice", "password": "right-password"}).status_code == 200
+    finally:
+        app.close()
+
+
+def test_api_key_guessing_is_slowed_and_mounted_chat_logins_too(fake_assistant):
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    app = create_app(fake_assistant, chat=True, auth=[("alice", "right-password")], api_keys=["secret-key-1"])
+    with TestClient(app, base_url=LOCAL) as client:
+        right = {"Authorization": "Bearer secret-key-1"}
+        for i in range(5):
+            wrong = {"Authorization": f"Bearer guess-{i:04d}"}
+            assert client.get("/documents", headers=wrong).status_code == 401
+        locked = client.get("/documents", headers=right)
+        assert locked.status_code == 429 and "API keys" in locked.json()["error"]
+        # one count per address, whatever it guesses: the mounted chat's login waits too
+        login = client.post("/chat/login", data={"username": "alice", "password": "right-password"})
+        assert login.status_code == 429
+
+
+def test_small_things_a_load_balancer_or_a_script_runs_into(api, fake_assistant):
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    head = api.head("/health")
+    assert head.status_code == 200 and not head.content
+    index = api.get("/", follow_redirects=False)
+    assert index.status_code == 200 and index.json()["docs"] == "/docs"
+    with TestClient(create_app(fake_assistant, chat=True), base_url=LOCAL) as client:
+        for path in ("/", "/chat"):
+            moved = client.get(path, follow_redirects=False)
+            assert moved.status_code in (302, 307) and moved.headers["location"] == "/chat/"
+        unknown = [
+            client.post(
+                "/chat/gradio_api/queue/join", json={"data": [], "fn_index": 999, "session_hash": "s"}
+            ),
+            client.post("/chat/gradio_api/call/no_such_endpoint", json={"data": []}),
+        ]
+        for response in unknown:
+            assert response.status_code == 404 and "gradio_api/info" in response.json()["error"]
+
+
+def test_the_api_docs_work_offline(api):
+    page = api.get("/docs").text
+    assert "cdn" not in page.lower() and "https://" not in page
+    assets = re.findall(r'(?:href|src)="(/[^"]+)"', page)
+    assert len(assets) >= 2
+    for asset in assets:
+        assert api.get(asset).status_code == 200, asset
+
+
+def test_errors_say_what_to_do(api):
+    wrong_model = api.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": FOLLOW_UP})
+    assert wrong_model.status_code == 404
+    assert wrong_model.json()["error"] == "unknown model 'gpt-4o'; this server serves one model, 'qa'"
+    for path in ("/ask", "/v1/chat/completions"):
+        broken = api.post(path, content=b'{"question": "Who?', headers={"content-type": "application/json"})
+        assert broken.status_code == 422
+        assert broken.json()["error"].startswith("the body is not valid JSON; send a JSON object")
+
+
+def test_a_streamed_answer_opens_at_once_then_sends_the_answer_its_source_and_done(
+    fake_assistant, monkeypatch
+):
+    import threading
+
+    import httpx
+
+    from ui.server import create_app
+
+    known = threading.Event()
+    real_ask = fake_assistant.ask
+
+    def slow_ask(*args, **kwargs):  # the answer is known only when the test says so
+        assert known.wait(30)
+        return real_ask(*args, **kwargs)
+
+    app = create_app(fake_assistant)
+    monkeypatch.setattr(fake_assistant, "ask", slow_ask)
+    body = {"model": "qa", "stream": True, "messages": [{"role": "user", "content": EXAMPLE_QUESTION}]}
+    with live(app) as url, httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=20) as r:
+        events = (line for line in r.iter_lines() if line)
+        first = json.loads(next(events).removeprefix("data: "))
+        assert not known.is_set()  # the stream opened before the answer was known
+        assert first["choices"][0]["delta"]["role"] == "assistant"
+        known.set()
+        rest = list(events)
+    assert rest[-1] == "data: [DONE]"
+    chunks = [json.loads(e.removeprefix("data: "))["choices"][0] for e in rest[:-1]]
+    texts = [c["delta"]["content"] for c in chunks]
+    expected = fake_assistant.ask(EXAMPLE_QUESTION).display_text
+    assert texts[0].strip() == expected  # the answer first, on its own
+    assert "Source: *ap-china-russia-sanctions.txt*" in "".join(texts[1:])  # then its source
+    assert chunks[-1]["finish_reason"] == "stop"
+
+
+def test_mcp_errors_are_the_assistants_one_line_without_internals(fake_assistant):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    from ui.server import create_app
+
+    async def call(url: str, arguments: dict) -> tuple[bool, str]:
+        async with (
+            streamablehttp_client(f"{url}/mcp") as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool("ask_documents", arguments)
+            return result.isError, result.content[0].text
+
+    with live(create_app(fake_assistant)) as url:
+        assert asyncio.run(call(url, {"question": "  "})) == (
+            True,
+            "the question is empty; type a question about the documents",
+        )
+        is_error, text = asyncio.run(call(url, {"question": EXAMPLE_QUESTION, "top_k": 3}))
+        assert is_error and "top_k" in text and "run_api" not in text and "\n" not in text
+        is_error, text = asyncio.run(call(url, {"question": EXAMPLE_QUESTION}))
+        assert not is_error and "ap-china-russia-sanctions.txt" in text
+
+
+@pytest.mark.slow
+def test_long_and_odd_questions_are_answered_through_every_interface(server):
+    """Issue 19: 1,000-2,000 characters, 200 CJK characters and a lone surrogate gave 500s and raw errors."""
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    questions = [("Who was sanctioned by China and why " * 60)[:2000], "中国制裁了谁" * 34]
+    surrogate = b'{"question": "Who was sanctioned by China?\\ud800"}'
+    json_type = {"content-type": "application/json"}
+    raw = httpx.post(f"{server}/ask", content=surrogate, headers=json_type, timeout=60)
+    assert raw.status_code == 200 and raw.json()["answer"] == EXAMPLE_ANSWER
+    for question in questions:
+        assert httpx.post(f"{server}/ask", json={"question": question}, timeout=60).status_code == 200
+        chat = {"model": "qa", "messages": [{"role": "user", "content": question}]}
+        assert httpx.post(f"{server}/v1/chat/completions", json=chat, timeout=60).status_code == 200
+
+    async def ask_all() -> list[bool]:
+        async with (
+            streamablehttp_client(f"{server}/mcp") as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return [(await session.call_tool("ask_documents", {"question": q})).isError for q in questions]
+
+    assert asyncio.run(ask_all()) == [False, False]

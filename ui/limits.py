@@ -60,3 +60,27 @@ class BodyLimit:
                 raise
         if state["over"] and not state["answered"]:
             await self._refuse(send)
+
+
+# ---- the Gradio app's own routes ------------------------------------------------------------------
+
+
+async def _unknown_endpoint(request: Any, exc: Exception) -> Any:
+    """An unknown `fn_index` (queue/join) or API name (/call/<name>) is the client's mistake: 404
+    with what to do, not Gradio's 500. Any other KeyError stays a 500, without internals."""
+    from fastapi.responses import JSONResponse
+
+    path = request.url.path
+    if "/queue/join" in path or "/call/" in path:
+        message = "no such endpoint in this chat; its API is listed at gradio_api/info"
+        return JSONResponse({"error": message, "detail": message}, status_code=404)
+    return JSONResponse({"error": "the request failed; the server log says why"}, status_code=500)
+
+
+def gradio_app_kwargs(middleware: list[Any] | None = None) -> dict[str, Any]:
+    """`app_kwargs` for Gradio's app, launched (`qa chat`) or mounted (`qa serve --chat`): the
+    `middleware` and the handlers that turn its endpoint-lookup errors into 404s."""
+    from gradio.route_utils import FnIndexInferError
+
+    handlers = {FnIndexInferError: _unknown_endpoint, KeyError: _unknown_endpoint}
+    return {"middleware": middleware or [], "exception_handlers": handlers}

@@ -1,53 +1,51 @@
-"""`qa serve`: the assistant for other programs, the way the Haystack ecosystem serves pipelines.
+"""`qa serve`: the assistant for other programs, in one long-lived process.
 
-One FastAPI app, one `Assistant` (models loaded once), deployed as hayhooks pipeline wrappers:
+One FastAPI app, one `Assistant` (models loaded once, before it listens):
 
-- REST: `POST /ask` (the `qa ask --json` object), `GET /documents`, `GET /health`; OpenAPI at `/docs`.
+- REST: `POST /ask` (the `qa ask --json` object), `GET /documents`, `GET|HEAD /health`; OpenAPI at
+  `/docs` (Swagger UI served from the package `fastapi-offline`: it works offline).
 - OpenAI-compatible: `GET /v1/models` lists `qa`; `POST /v1/chat/completions` with `model: "qa"` answers
-  the last user message, the earlier ones being the conversation (hayhooks' OpenAI router, streaming
-  included).
-- MCP: the tool `ask_documents(question)` (hayhooks' MCP server), over streamable HTTP at `/mcp` and
-  SSE at `/sse`.
-- Optionally the chat UI at `/chat` (`qa serve --chat`), so a deployment runs one process.
+  the last user message, the earlier ones being the conversation, streamed on request
+  (`ui/openai_chat.py`, on the models of `fastapi-openai-compat`, the library under hayhooks' router).
+- MCP: the tool `ask_documents(question)` over streamable HTTP at `/mcp` and SSE at `/sse`
+  (`ui/mcp_tool.py`, on the MCP SDK, its DNS rebinding protection on).
+- Optionally the chat UI at `/chat/` (`qa serve --chat`), so a deployment runs one process; `GET /`
+  then redirects there, else it answers a short JSON index of the routes.
 
-Only these wrappers are served: hayhooks' deploy and undeploy endpoints (which run uploaded Python) and
-its MCP deploy tools are left out. Bad input is a 4xx with `{"error": "..."}`, never a traceback.
+Nothing that deploys or runs code sent over HTTP is served. In front of every route: the Host check
+against DNS rebinding and the login / API key throttle (`ui/access.py`), the body cap (`ui/limits.py`).
+Bad input is a 4xx with `{"error": "..."}` that says what to do, an unreachable database a 503, never
+a traceback.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import SimpleNamespace
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from hayhooks import BasePipelineWrapper
-from hayhooks.server.pipelines.models import create_pipeline_metadata
-from hayhooks.server.pipelines.registry import ImmutablePipelineRegistry, PipelineRegistration
-from hayhooks.server.routers import create_openai_router
-from hayhooks.server.utils.module_loader import create_pipeline_wrapper_instance
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
-from qa import Assistant, BadInputError
-from qa.errors import QAError
-from ui.history import clean_history
+from qa import Assistant
+from ui.access import Failures, HostCheck, LoginThrottle, client_address, served_hosts, too_many
+from ui.http_errors import error_response, public_error
 from ui.limits import BodyLimit
-from ui.render import markdown_reply
+from ui.mcp_tool import TOOL, mcp_app
+from ui.openai_chat import MODEL, conversation, openai_router
 
 logger = logging.getLogger(__name__)
 
-MODEL = "qa"  # the model name OpenAI-compatible clients ask for
-TOOL = "ask_documents"  # the MCP tool
+__all__ = ["MODEL", "TOOL", "conversation", "create_app", "serve"]
+
 MAX_TOP_K = 50
-# of hayhooks' OpenAI routes, the ones the assistant implements (not /files, which would accept and
-# drop uploads, nor /responses)
-OPENAI_PATHS = ("/v1/models", "/v1/models/{model}", "/v1/chat/completions")
+OPEN_PATHS = ("/health",)  # answered without an API key (load balancers)
 
 
 class Message(BaseModel):
@@ -102,122 +100,50 @@ class HealthOut(BaseModel):
     reader: str
 
 
-def conversation(messages: Any) -> tuple[str, list[dict]]:
-    """(question, history) from OpenAI chat messages: the last user message is the question; the
-    user and assistant messages before it are the conversation (system messages are left out)."""
-    history = clean_history(messages)
-    if not history or history[-1]["role"] != "user":
-        raise BadInputError("the last message must be the user's question (role 'user', text content)")
-    return history[-1]["content"], history[:-1]
-
-
-class ChatPipeline(BasePipelineWrapper):
-    """The assistant as an OpenAI-compatible chat model (`model: "qa"`)."""
-
-    skip_mcp = True
-
-    def __init__(self, assistant: Assistant) -> None:
-        super().__init__()
-        self.assistant = assistant
-
-    def setup(self) -> None:
-        self.assistant.warm_up()
-
-    def run_chat_completion(self, model: str, messages: list[dict], body: dict) -> str | Generator[str]:
-        try:
-            question, history = conversation(messages)
-            reply = markdown_reply(self.assistant.ask(question, history))
-        except BadInputError as exc:  # hayhooks answers other exceptions with a 500
-            raise HTTPException(400, str(exc)) from exc
-        if body.get("stream"):  # the answer line first, then its source (a generator, as hayhooks expects)
-            return (line for line in reply.splitlines(keepends=True))
-        return reply
-
-
-class AskDocuments(BasePipelineWrapper):
-    """The assistant as an MCP tool."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        super().__init__()
-        self.assistant = assistant
-
-    def setup(self) -> None:
-        self.assistant.warm_up()
-
-    def run_api(self, question: str) -> str:
-        """Answer a question from the indexed documents: a short exact answer, then the passage it
-        came from (the answer in bold) and the document's name; or "The document doesn't say." with
-        the closest passages.
-
-        Args:
-            question: The question, in plain words.
-        """
-        return markdown_reply(self.assistant.ask(question))
-
-
-def _deployed(wrapper: BasePipelineWrapper) -> BasePipelineWrapper:
-    """The wrapper set up and flagged by hayhooks, as a deployment from a pipelines folder is."""
-    return create_pipeline_wrapper_instance(SimpleNamespace(PipelineWrapper=lambda: wrapper))  # type: ignore[arg-type]
-
-
-def _registry(name: str, wrapper: BasePipelineWrapper) -> ImmutablePipelineRegistry:
-    deployed = _deployed(wrapper)
-    return ImmutablePipelineRegistry(
-        [PipelineRegistration(name, deployed, create_pipeline_metadata(name, deployed))]
-    )
-
-
-def _trim(routes: list[Any], paths: set[str]) -> None:
-    """Keep in `routes` only those that serve one of `paths`. An included router (FastAPI keeps them
-    as such) is trimmed the same way, and stays if any of its routes is left."""
-    kept = []
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            _trim(inner.routes, paths)
-            if inner.routes:
-                kept.append(route)
-        elif getattr(route, "path", None) in paths:
-            kept.append(route)
-    routes[:] = kept
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+class UnavailableOut(BaseModel):
+    status: Literal["unavailable"]
+    error: str = Field(description="What is down; the server answers again once it is back.")
 
 
 def _validation_message(exc: RequestValidationError) -> str:
     """One line from pydantic's errors: where, and what was expected."""
     parts = []
     for err in exc.errors()[:3]:
+        if err.get("type") == "json_invalid":
+            return "the body is not valid JSON; send a JSON object (see /docs for the request format)"
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "the body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) + " (see /docs for the request format)"
 
 
 def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str, str]] | None = None,
-               api_keys: list[str] | None = None) -> FastAPI:  # fmt: skip
-    """The server's app; `chat` mounts the Gradio chat at /chat (with `auth` logins); `api_keys`
-    makes every API request but /health carry `Authorization: Bearer <key>`."""
-    chat_wrapper = ChatPipeline(assistant)
-    chat_registry = _registry(MODEL, chat_wrapper)
-    tool_registry = _registry(TOOL, AskDocuments(assistant))
-
-    from hayhooks.server.utils.mcp_utils import create_mcp_server, create_starlette_app
-
-    mcp_app = create_starlette_app(create_mcp_server("doc-qa", registry=tool_registry))
+               api_keys: list[str] | None = None, host: str = "127.0.0.1") -> FastAPI:  # fmt: skip
+    """The server's app; `chat` mounts the Gradio chat at /chat/ (with `auth` logins); `api_keys`
+    makes every API request but /health carry `Authorization: Bearer <key>`; `host` (the address
+    listened on) is one of the host names requests may name, with the loopback ones and
+    QA_ALLOWED_HOSTS's."""
+    allowed = served_hosts(host)
+    assistant.warm_up()  # the models and the index load once, before the server listens
+    mcp = mcp_app(assistant, allowed)
+    failures = Failures()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp_app.router.lifespan_context(mcp_app):
+        async with mcp.router.lifespan_context(mcp):
             yield
 
-    app = FastAPI(
+    uploads = ("/chat/gradio_api/upload", "/chat/upload")
+    app = FastAPIOffline(
         title="Document question answering",
         description="Exact answers from your documents, with the passage they came from. "
         "REST (/ask), OpenAI-compatible chat (/v1/chat/completions, model 'qa') and MCP (/mcp).",
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, exempt=("/chat/gradio_api/upload", "/chat/upload"))],
+        # the outermost first: a request for another host name is refused before anything is read
+        middleware=[
+            Middleware(HostCheck, allowed=allowed),
+            Middleware(LoginThrottle, failures=failures),
+            Middleware(BodyLimit, exempt=uploads),
+        ],
         responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}},
     )
     keys = set(api_keys or ())
@@ -225,53 +151,82 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any) -> Any:
         path = request.url.path
-        if keys and path != "/health" and not (chat and path.startswith("/chat/")):
+        if keys and path not in OPEN_PATHS and not (chat and path.startswith("/chat/")):
+            client = client_address(request.scope)
+            wait = failures.wait(client)
+            if wait > 0:
+                body, headers = too_many(wait, "API keys")
+                return JSONResponse(body, 429, headers={k.decode(): v.decode() for k, v in headers})
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or key not in keys:
-                return _error(
+                failures.failed(client)
+                return error_response(
                     401, "send an API key from the server's QA_API_KEYS as 'Authorization: Bearer KEY'"
                 )
+            failures.succeeded(client)
         return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, _validation_message(exc))
-
-    @app.exception_handler(QAError)
-    async def refused(request: Request, exc: QAError) -> JSONResponse:
-        return _error(400, str(exc))
+        return error_response(422, _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail))
 
-    @app.post("/ask", response_model=AskResponse, responses={400: {"model": ErrorOut}}, tags=["qa"])
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(*public_error(exc))  # QAError: 400 or 503; anything else: a logged 500
+
+    @app.post("/ask", response_model=AskResponse, tags=["qa"],
+              responses={400: {"model": ErrorOut}, 503: {"model": ErrorOut}})  # fmt: skip
     def ask(request: AskRequest) -> dict:
         """Answer a question from the indexed documents, as `qa ask --json` does."""
         history = [m.model_dump() for m in request.history or []]
         return assistant.ask(request.question, history, top_k=request.top_k).to_dict()
 
-    @app.get("/documents", response_model=DocumentsOut, tags=["qa"])
+    @app.get("/documents", response_model=DocumentsOut, tags=["qa"], responses={503: {"model": ErrorOut}})
     def documents() -> dict:
         """The indexed documents and how many passages each has."""
         found = assistant.documents()
         return {"documents": [{"name": n, "passages": c} for n, c in sorted(found.items())]}
 
-    @app.get("/health", response_model=HealthOut, tags=["qa"])
-    def health() -> dict:
-        """200 once the models are loaded: for load balancers."""
-        return {"status": "ok", "documents": len(assistant.documents()), "reader": assistant.reader}
+    @app.head("/health", include_in_schema=False)
+    @app.get("/health", response_model=HealthOut, tags=["qa"], responses={503: {"model": UnavailableOut}})
+    def health() -> Any:
+        """200 once the models are loaded and the documents can be read; 503 while the database is
+        unreachable: for load balancers (GET or HEAD)."""
+        try:
+            count = len(assistant.documents())
+        except Exception as exc:
+            status, message = public_error(exc)
+            return JSONResponse({"status": "unavailable", "error": message}, status_code=max(status, 503))
+        return {"status": "ok", "documents": count, "reader": assistant.reader}
 
-    openai = create_openai_router(chat_registry)
-    _trim(openai.routes, set(OPENAI_PATHS))
-    app.include_router(openai)
+    @app.get("/", include_in_schema=False)
+    def index() -> Any:
+        """The chat when it is served here; else what is served, for a person who opens the address."""
+        if chat:
+            return RedirectResponse("/chat/")
+        return {
+            "service": "document question answering",
+            "docs": "/docs",
+            "ask": "POST /ask",
+            "openai": "POST /v1/chat/completions (model 'qa')",
+            "mcp": "/mcp",
+            "health": "/health",
+        }
+
+    app.include_router(openai_router(assistant))
     if chat:
-        import gradio as gr
+        from ui.app import mount_chat
 
-        from ui.app import build_app
+        @app.get("/chat", include_in_schema=False)
+        def chat_page() -> RedirectResponse:
+            return RedirectResponse("/chat/")
 
-        gr.mount_gradio_app(app, build_app(assistant), path="/chat", auth=auth)
-    app.mount("/", mcp_app)  # last: its /mcp and /sse routes; everything else above wins
+        mount_chat(app, assistant, path="/chat", auth=auth)  # with the chat's bounds on uploads
+    app.mount("/", mcp)  # last: its /mcp and /sse routes; everything else above wins
     return app
 
 
