@@ -72,20 +72,20 @@ STOPWORDS = frozenset(
 )
 
 
-def score_matrix(token_ids: list[list[int]], words: int, k1: float, b: float) -> dict[str, np.ndarray]:
+def score_matrix(
+    words: np.ndarray, lengths: np.ndarray, columns: int, k1: float, b: float
+) -> dict[str, np.ndarray]:
     """bm25s's matrix ("lucene": idf log(1 + (n - df + 0.5) / (df + 0.5)) times tf / (tf + norm)) in
     compressed sparse columns, one column per word, built with numpy in one pass instead of bm25s's
-    loop over every passage (2-3x faster at 100k passages)."""
-    n = len(token_ids)
-    lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=n)
-    flat = np.fromiter(itertools.chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
-    pairs, tf = np.unique(
-        flat * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), lengths), return_counts=True
-    )
+    loop over every passage. `words` are every passage's word numbers one after the other,
+    `lengths` how many each passage has."""
+    n = len(lengths)
+    passages = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    pairs, tf = np.unique(words.astype(np.int64) * max(n, 1) + passages, return_counts=True)
     terms, rows = np.divmod(pairs, max(n, 1))  # sorted by word, then passage: the CSC order
-    df = np.bincount(terms, minlength=words)
+    df = np.bincount(terms, minlength=columns)
     idf = np.log1p((n - df + 0.5) / (df + 0.5))
-    norm = k1 * (1 - b + b * lengths[rows] / (lengths.mean() if n and lengths.any() else 1.0))
+    norm = k1 * (1 - b + b * lengths[rows] / (lengths.mean() if lengths.any() else 1.0))
     return {
         "data": (idf[terms] * tf / (tf + norm)).astype(np.float32),
         "indices": rows.astype(np.int32),
@@ -141,10 +141,14 @@ class KeywordIndex:
     def from_tokens(
         cls, ids: list[str], tokens: list[list[str]], k1: float = 1.5, b: float = 0.75
     ) -> KeywordIndex:
-        column: dict[str, int] = {}
-        token_ids = [[column.setdefault(w, len(column)) for w in words] for words in tokens]
-        arrays = score_matrix(token_ids, len(column), k1, b)
-        return cls(ids, list(column), arrays, k1, b)
+        vocab = list(dict.fromkeys(itertools.chain.from_iterable(tokens)))
+        column = {w: i for i, w in enumerate(vocab)}
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        words = np.fromiter(
+            map(column.__getitem__, itertools.chain.from_iterable(tokens)), np.int64, int(lengths.sum())
+        )
+        arrays = score_matrix(words, lengths, len(column), k1, b)
+        return cls(ids, vocab, arrays, k1, b)
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """What a store saves: the settings and words (JSON) and the score matrix (arrays)."""

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 from haystack import Document
 
@@ -113,6 +114,14 @@ def test_a_saved_index_loads_with_the_same_searches_and_passages(tmp_path, index
     ]
     top_id, cosine = loaded.dense_search(passages[2].embedding, 1)[0]
     assert top_id == passages[2].id and cosine == pytest.approx(1.0, abs=1e-5)
+    # a write on a loaded (memory-mapped) version keeps the old passages' vectors
+    other = _passages("other.txt", "The harbour master of Port Elin is Agnes Varga.")
+    sources = {ARTICLE.name: "sha", "other.txt": "sha2"}
+    store.FaissStore(tmp_path, SPEC, index_type).commit(loaded, Change(sources, added=other))
+    again = store.load(tmp_path, SPEC, index_type)
+    assert again.document_counts() == {ARTICLE.name: len(passages), "other.txt": 1}
+    assert again.dense_search(passages[7].embedding, 1)[0][0] == passages[7].id
+    assert again.keyword_search("harbour master Agnes Varga", 1)[0][0] == other[0].id
 
 
 def test_the_folder_keeps_no_embedding_as_text_and_maps_the_vectors_into_memory(tmp_path):
@@ -200,7 +209,8 @@ def test_the_bm25_matrix_is_the_one_bm25s_builds():
     theirs = bm25s.BM25(k1=1.5, b=0.75, method="lucene").build_index_from_ids(
         list(range(len(column))), token_ids, show_progress=False
     )
-    ours = score_matrix(token_ids, len(column), 1.5, 0.75)
+    lengths = np.array([len(t) for t in token_ids])
+    ours = score_matrix(np.array([i for t in token_ids for i in t]), lengths, len(column), 1.5, 0.75)
     assert ours["indptr"].tolist() == theirs["indptr"].tolist()
     assert ours["indices"].tolist() == theirs["indices"].tolist()
     assert ours["data"] == pytest.approx(theirs["data"], rel=1e-6)
