@@ -18,18 +18,20 @@ FOLLOW_JS = """
   const chat = document.querySelector('#chat');
   if (!chat || chat.dataset.follow) return;
   chat.dataset.follow = 'on';
-  const GROWING_MS = 2000;  // after a new row: the answer arrives, its evidence slides open
-  let follow = true, rows = -1, users = 0, grew = 0, touched = 0, placed = -1;
+  const GROWING_MS = 2000;  // after the end grew: the evidence slides open
+  let follow = true, seen = '', users = 0, grew = 0, touched = 0, placed = -1;
   const log = () => chat.querySelector('[role=log]');
   const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40;
   const show = () => {
     const el = log();
-    if (!el) { rows = 0; users = 0; return; }
+    if (!el) { seen = ''; users = 0; return; }
     const all = el.querySelectorAll('.message-row');
     const asked = el.querySelectorAll('.message-row.user-row');
-    if (all.length !== rows) {
+    // the conversation grew at its end: a row more, or the last row changed (a pending answer arrived)
+    const now = all.length + ':' + (all.length ? all[all.length - 1].textContent.length : 0);
+    if (now !== seen) {
       if (asked.length > users) follow = true;  // a new question: the person wants its answer
-      rows = all.length; users = asked.length; grew = performance.now();
+      seen = now; users = asked.length; grew = performance.now();
     }
     if (!follow || performance.now() - grew > GROWING_MS || !asked.length) return;
     const question = asked[asked.length - 1];
