@@ -1,8 +1,9 @@
-"""Record the quality gate's baseline: `python -m qa.evaluation.baseline`.
+"""Record the quality gate's baselines: `python -m qa.evaluation.baseline`.
 
-Evaluates tests/data/article_questions.jsonl exactly as tests/test_quality_gate.py does (the offline
-reader, a fresh index of seeds/) and writes the numbers the gate compares against to
-tests/data/article_baseline.json. Re-record whenever the reader or the retrieval changes on purpose.
+Evaluates each gate set exactly as tests/test_quality_gate.py does (the offline reader, a fresh index
+of the set's documents) and writes the numbers the gate compares against beside its questions:
+the article set (tests/data/article_questions.jsonl over seeds/) and the own-documents set
+(tests/data/own_documents/). Re-record whenever the reader or the retrieval changes on purpose.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,18 +22,37 @@ from qa.config import PROJECT_ROOT
 from qa.evaluation.datasets import load_dataset
 from qa.evaluation.runner import EvalRun, evaluate
 
-QUESTIONS = PROJECT_ROOT / "tests" / "data" / "article_questions.jsonl"
-BASELINE = PROJECT_ROOT / "tests" / "data" / "article_baseline.json"
+DATA = PROJECT_ROOT / "tests" / "data"
 COMMAND = "python -m qa.evaluation.baseline"
 TOLERANCE = 2.0  # points the gate allows below the baseline
 
 
-def gate_assistant(index_dir: Path) -> Any:
-    """The assistant the gate measures: offline reader, the seeds indexed into `index_dir`."""
+@dataclass(frozen=True)
+class GateSet:
+    name: str
+    questions: Path
+    documents: Path | None  # None: the configured seeds
+    baseline: Path
+
+
+GATE_SETS = (
+    GateSet("article", DATA / "article_questions.jsonl", None, DATA / "article_baseline.json"),
+    GateSet(
+        "own_documents",
+        DATA / "own_documents" / "questions.jsonl",
+        DATA / "own_documents" / "documents",
+        DATA / "own_documents" / "baseline.json",
+    ),
+)
+
+
+def gate_assistant(index_dir: Path, documents: Path | None = None) -> Any:
+    """The assistant the gate measures: offline reader, `documents` (default: the seeds) indexed
+    into `index_dir`."""
     from qa.assistant import Assistant
 
     assistant = Assistant.from_config(index_dir=index_dir, reader="offline")
-    assistant.index([assistant.settings.seeds_dir], rebuild=True)
+    assistant.index([documents or assistant.settings.seeds_dir], rebuild=True)
     return assistant
 
 
@@ -53,15 +74,20 @@ def baseline_of(run: EvalRun) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=BASELINE, help="where to write (default: %(default)s)")
+    names = [s.name for s in GATE_SETS]
+    parser.add_argument("--only", choices=names, help="record one set (default: all)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    with tempfile.TemporaryDirectory(prefix="qa-baseline-") as tmp:
-        run = evaluate(gate_assistant(Path(tmp)), load_dataset(QUESTIONS).questions)
-    record = baseline_of(run)
-    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    logging.getLogger(__name__).warning("wrote %s: %s", args.out, json.dumps(record))
+    for gate in GATE_SETS:
+        if args.only and gate.name != args.only:
+            continue
+        with tempfile.TemporaryDirectory(prefix="qa-baseline-") as tmp:
+            assistant = gate_assistant(Path(tmp), gate.documents)
+            run = evaluate(assistant, load_dataset(gate.questions).questions)
+        record = baseline_of(run)
+        gate.baseline.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        logging.getLogger(__name__).warning("wrote %s: %s", gate.baseline, json.dumps(record))
 
 
 if __name__ == "__main__":
