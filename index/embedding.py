@@ -1,12 +1,15 @@
-"""Embedders: the bundled all-MiniLM-L6-v2 (or any sentence-transformers model) through
-`sentence-transformers-haystack`, normalised for FAISS's L2 search, and a deterministic hashing
-embedder for unit tests of the wiring (`embedding_model: hash`)."""
+"""Embedders: the bundled all-MiniLM-L6-v2 on the engine index/engines.py picks (ONNX Runtime, else
+torch), any other sentence-transformers model through `sentence-transformers-haystack`, all
+normalised for FAISS's L2 search, and a deterministic hashing embedder for unit tests of the wiring
+(`embedding_model: hash`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +19,8 @@ BUNDLED = "bundled"
 HASH = "hash"
 BUNDLED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HASH_DIM = 64
+BUNDLED_MAX_TOKENS = 256  # the bundled model's max_seq_length (sentence_bert_config.json)
+EMBED_BATCH = 32
 
 
 def bundled_model_path() -> str:
@@ -101,31 +106,151 @@ class HashDocumentEmbedder:
         }
 
 
+class MeanPooledModel:
+    """A sentence-transformers model of the bundled kind (BERT, mean pooling, normalised) run on the
+    engine index/engines.py picks: texts are tokenized with its own tokenizer.json, batched by
+    length (so a batch pads little), and returned in their order as unit vectors."""
+
+    def __init__(self, folder: str, *, max_tokens: int = BUNDLED_MAX_TOKENS) -> None:
+        from tokenizers import Tokenizer
+
+        from index.engines import load_encoder
+
+        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)
+        self.encoder = load_encoder(folder, "embed")
+
+    @property
+    def engine(self) -> str:
+        return self.encoder.engine
+
+    def embed(self, texts: list[str], batch_size: int = EMBED_BATCH) -> np.ndarray:
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        vectors: list[np.ndarray] = [out[0]] * len(texts)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n], mask[row, :n] = encodings[i].ids, 1
+            hidden = self.encoder.run(ids, mask)[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            for row, i in enumerate(batch):
+                vectors[i] = pooled[row]
+        return np.stack(vectors)
+
+
+_models: dict[tuple[str, str], MeanPooledModel] = {}
+_models_lock = threading.Lock()
+
+
+def mean_pooled_model(folder: str) -> MeanPooledModel:
+    """One loaded model per folder, engine setting and process (the query embedder and the sentence
+    picker share it)."""
+    from index.engines import requested_engine
+
+    key = (folder, requested_engine())
+    with _models_lock:
+        if key not in _models:
+            _models[key] = MeanPooledModel(folder)
+        return _models[key]
+
+
+@component
+class BundledTextEmbedder:
+    """The bundled embedding model for one text (a question), on the picked engine."""
+
+    def __init__(self, *, model: str = BUNDLED) -> None:
+        self.model = model
+        self._model: MeanPooledModel | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, model=self.model)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BundledTextEmbedder:
+        return default_from_dict(cls, data)
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            self._model = mean_pooled_model(bundled_model_path())
+
+    @property
+    def engine(self) -> str | None:
+        return self._model.engine if self._model is not None else None
+
+    @component.output_types(embedding=list[float])
+    def run(self, text: str) -> dict[str, Any]:
+        """The embedding as a float32 numpy vector, not a list: a Haystack pipeline deep-copies a list
+        of 384 floats one float at a time between components (10-45 ms a question, measured)."""
+        self.warm_up()
+        assert self._model is not None
+        return {"embedding": self._model.embed([text])[0]}
+
+
+@component
+class BundledDocumentEmbedder:
+    """The bundled embedding model for passages, batched by length, on the picked engine."""
+
+    def __init__(self, *, model: str = BUNDLED, batch_size: int = EMBED_BATCH) -> None:
+        self.model, self.batch_size = model, batch_size
+        self._model: MeanPooledModel | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, model=self.model, batch_size=self.batch_size)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BundledDocumentEmbedder:
+        return default_from_dict(cls, data)
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            self._model = mean_pooled_model(bundled_model_path())
+
+    @property
+    def engine(self) -> str | None:
+        return self._model.engine if self._model is not None else None
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        self.warm_up()
+        assert self._model is not None
+        vectors = self._model.embed([d.content or "" for d in documents], self.batch_size)
+        return {
+            "documents": [replace(d, embedding=v.tolist()) for d, v in zip(documents, vectors, strict=True)]
+        }
+
+
 def text_embedder(model: str) -> Any:
     if model == HASH:
         return HashTextEmbedder()
+    if model == BUNDLED:
+        return BundledTextEmbedder()
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersTextEmbedder,
     )
 
-    return SentenceTransformersTextEmbedder(
-        model=bundled_model_path() if model == BUNDLED else model,
-        normalize_embeddings=True,
-        progress_bar=False,
-        local_files_only=model == BUNDLED,
-    )
+    return SentenceTransformersTextEmbedder(model=model, normalize_embeddings=True, progress_bar=False)
 
 
 def document_embedder(model: str, *, progress_bar: bool = False) -> Any:
     if model == HASH:
         return HashDocumentEmbedder()
+    if model == BUNDLED:
+        return BundledDocumentEmbedder()
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersDocumentEmbedder,
     )
 
     return SentenceTransformersDocumentEmbedder(
-        model=bundled_model_path() if model == BUNDLED else model,
-        normalize_embeddings=True,
-        progress_bar=progress_bar,
-        local_files_only=model == BUNDLED,
+        model=model, normalize_embeddings=True, progress_bar=progress_bar
     )

@@ -37,6 +37,7 @@ class Answer:
     reader: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     rewritten_question: str | None = None  # the retrieval query used for a follow-up, if any
+    engine: str = "none"  # what ran the models: onnx | torch-bf16 | torch-fp32 (index/engines.py)
     # What the answer/abstain decision saw (answerability features of the best span); not in to_dict().
     signals: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
@@ -67,6 +68,7 @@ class Answer:
             ],
             "reader": self.reader,
             "timings_ms": dict(self.timings_ms),
+            "engine": self.engine,
         }
 
 

@@ -26,7 +26,7 @@ from qa.answerability import Calibrator, signals
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
 from qa.followup import resolve_followup
-from qa.readers import ReaderChoice, build_reader, choose_reader
+from qa.readers import ReaderChoice, build_reader, choose_reader, engine_name
 from qa.retrieval import HybridRetriever
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,12 @@ class Assistant:
         if self._choice is None:
             self._choice = choose_reader(self.settings)
         return self._choice.name
+
+    @property
+    def engine(self) -> str:
+        """What runs the models (e.g. "onnx", or "embedder onnx, reader torch-fp32"; index/engines.py)."""
+        pipe = self._get_pipeline()
+        return engine_name(pipe.get_component("embedder"), pipe.get_component("reader"))
 
     # ---- the index ----------------------------------------------------------------------------
     @property
@@ -246,7 +252,9 @@ class Assistant:
         question, or a short one in a script of many tokens per character, never leaves the passage
         no room (the tokenizer's "Truncation error"). Retrieval still searches with all of it."""
         reader: Any = self._get_pipeline().get_component("reader")
-        inner = getattr(reader, "spans", reader)  # SentenceSpanReader reads with a Haystack reader
+        inner = getattr(reader, "spans", reader)  # SentenceSpanReader reads with its own span model
+        if hasattr(inner, "fit_question"):
+            return str(inner.fit_question(query))
         tokenizer = getattr(inner, "tokenizer", None)
         if tokenizer is None:  # the word-overlap reader has no token limit
             return query
@@ -355,6 +363,7 @@ class Assistant:
             },
             rewritten_question=query if query != question else None,
             signals=seen,
+            engine=self.engine,
         )
 
 

@@ -4,7 +4,9 @@ returns `answers: list[ExtractedAnswer]` (exact spans of the passages, offsets i
 - `extractive`: Haystack's `TransformersExtractiveReader` on a hub model id or local folder
   (`deepset/roberta-base-squad2` for users with internet).
 - `offline`: bundled weights only: the MiniLM span reader trained by `qa train-reader` and shipped
-  in `qa/models/reader`, or the word-overlap sentence picker (`offline_model: overlap`).
+  in `qa/models/reader`, or the word-overlap sentence picker (`offline_model: overlap`). Its span
+  reader (`SentenceSpanReader`) runs one forward pass per question (qa/spans.py) on the engine
+  index/engines.py picks (ONNX Runtime, else torch).
 - `auto`: `extractive` when its model is in the local cache or can be fetched, else `offline`.
 """
 
@@ -28,7 +30,9 @@ from index.keyword import tokenize
 from index.splitting import split_sentences
 from qa.answerability import Calibrator
 from qa.config import Settings
+from qa.context import LEAD, in_context
 from qa.errors import ConfigError
+from qa.spans import SpanModel
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +120,15 @@ class SentenceSpanReader:
         null_margin: bool = False,
         classifier: str | None = None,
         answer_ranking: str = "null_margin",
+        context: bool = False,
     ) -> None:
-        from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
-
         self.model, self.top_k, self.sentences = model, top_k, sentences
+        self.context = context  # read a sentence opening with a pronoun with the one before (qa/context.py)
         self.max_seq_length, self.stride = max_seq_length, stride
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
         self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
-        self.null_margin = null_margin  # one more forward pass, for a calibrator that weighs it
-        self.answer_ranking = answer_ranking  # null_margin: rank spans by it (the same pass)
+        self.null_margin = null_margin  # the span's logit over the no-answer logit (the same pass)
+        self.answer_ranking = answer_ranking  # null_margin: rank spans by it
         self.classifier = classifier  # answerability classifier folder (qa train-answerability)
         self._classifier: Any = None
         self.picker = OverlapReader(top_k=10_000)
@@ -135,9 +139,7 @@ class SentenceSpanReader:
             from index.embedding import document_embedder
 
             self.embedder = document_embedder(embedding_model)
-        self.spans = TransformersExtractiveReader(
-            model=model, top_k=top_k, no_answer=False, max_seq_length=max_seq_length, stride=stride
-        )
+        self.spans = SpanModel(model, max_seq_length=max_seq_length, stride=stride)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -146,6 +148,7 @@ class SentenceSpanReader:
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
             passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
             null_margin=self.null_margin, classifier=self.classifier, answer_ranking=self.answer_ranking,
+            context=self.context,
         )  # fmt: skip
 
     @classmethod
@@ -185,6 +188,8 @@ class SentenceSpanReader:
         """The best `sentences` sentences: shared words, plus `dense_weight` times the cosine
         similarity to the question when an embedding model is set (paraphrases share few words)."""
         picked = self.picker.run(query=query, documents=documents)["answers"]
+        if self.context:  # a sentence opening with "She ..." is read, and ranked, with the one before
+            picked = in_context(picked, documents, query)
         if self.embedder is None:
             picked = [a for a in picked if a.score > 0]
         elif picked:
@@ -218,61 +223,59 @@ class SentenceSpanReader:
                 attention_mask=enc["attention_mask"].to(model.device),
             )
 
-    def _null_logits(self, query: str, texts: list[str]) -> list[float]:
-        """The reader's no-answer logit ([CLS] start + end) for the question on each text: what a
-        SQuAD 2.0 reader weighs its best span against (Haystack's reader does not return it)."""
-        out = self._forward(self.spans.tokenizer, self.spans.model, query, texts)
-        return (out.start_logits[:, 0] + out.end_logits[:, 0]).tolist()
-
     def _classifier_logits(self, query: str, texts: list[str]) -> list[float]:
         """The answerability classifier's logit that each text answers the question."""
         assert self._classifier is not None, "warm_up() loads the classifier"
         tokenizer, model = self._classifier
         return self._forward(tokenizer, model, query, texts).logits[:, 0].tolist()
 
-    def _span_logit(self, score: float) -> float:
-        """The span's start + end logit, from Haystack's sigmoid(logit x calibration_factor)."""
-        p = min(max(score, 1e-9), 1 - 1e-9)
-        return math.log(p / (1 - p)) / self.spans.calibration_factor
-
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
         picked = self._pick(query, documents)
-        sentences = [Document(content=a.data, meta={"sentence": i}) for i, a in enumerate(picked)]
-        if not sentences:
+        if not picked:
             return {"answers": []}
         k = top_k or self.top_k
-        # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank
-        found = self.spans.run(query=query, documents=sentences, top_k=k * len(sentences))["answers"]
         texts = [a.data or "" for a in picked]
-        by_margin = self.answer_ranking == "null_margin"
-        nulls = self._null_logits(query, texts) if found and (self.null_margin or by_margin) else []
+        # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank;
+        # the no-answer logits come from the same forward pass
+        found, nulls = self.spans.read(query, texts, top_k=k * len(texts))
         judged = self._classifier_logits(query, texts) if found and self.classifier else []
         answers = []
-        for a in found:
-            if a.document is None or a.document_offset is None:
-                continue
-            n = a.document.meta["sentence"]
-            source = picked[n]
+        for span in found:
+            source = picked[span.text]
             assert source.document_offset is not None
+            if span.start < source.meta.get(LEAD, 0):
+                continue  # inside the context read before the sentence, not the sentence
             shift = source.document_offset.start
             answers.append(
-                replace(
-                    a,
+                ExtractedAnswer(
+                    query=query,
+                    score=span.score,
+                    data=texts[span.text][span.start : span.end],
                     document=source.document,
-                    document_offset=ExtractedAnswer.Span(
-                        a.document_offset.start + shift, a.document_offset.end + shift
-                    ),
+                    document_offset=ExtractedAnswer.Span(span.start + shift, span.end + shift),
                     meta={
-                        **a.meta,
                         "sentence_score": source.score,
-                        "null_margin": self._span_logit(a.score) - nulls[n] if nulls else 0.0,
-                        "classifier": judged[n] if judged else 0.0,
+                        "null_margin": span.logit - nulls[span.text],
+                        "classifier": judged[span.text] if judged else 0.0,
                     },
                 )
             )
         answers.sort(key=lambda a: -(self._rank_score(a) + self.sentence_weight * a.meta["sentence_score"]))
-        return {"answers": answers[:k]}
+        # a sentence read alone and again with the one after it gives the same span twice: keep the best
+        seen: set[tuple] = set()
+        distinct = []
+        for a in answers:
+            key = (a.document.id if a.document else None, a.document_offset.start if a.document_offset else None)
+            if key not in seen:
+                seen.add(key)
+                distinct.append(a)
+        return {"answers": distinct[:k]}
+
+    @property
+    def engine(self) -> str | None:
+        """The engine the span model runs on (None before warm_up())."""
+        return self.spans.engine
 
     def _rank_score(self, answer: ExtractedAnswer) -> float:
         """The span's score for ranking: its probability, or with `answer_ranking: null_margin` its
@@ -280,6 +283,30 @@ class SentenceSpanReader:
         if self.answer_ranking != "null_margin":
             return answer.score
         return 1.0 / (1.0 + math.exp(-answer.meta["null_margin"] * self.spans.calibration_factor))
+
+
+TORCH_COMPONENTS = {  # Haystack components that run their model in torch fp32
+    "TransformersExtractiveReader",
+    "SentenceTransformersTextEmbedder",
+    "SentenceTransformersDocumentEmbedder",
+}
+
+
+def engine_name(*components: Any) -> str:
+    """One name for what runs the pipeline's models: "onnx" when all run there, else "embedder
+    onnx, reader torch-fp32"; "none" when no component has a model (hash embedder, overlap reader)."""
+    found = {}
+    for role, part in zip(("embedder", "reader"), components, strict=False):
+        engine = getattr(part, "engine", None)
+        if engine is None and type(part).__name__ in TORCH_COMPONENTS:
+            engine = "torch-fp32"
+        if engine is not None:
+            found[role] = engine
+    if not found:
+        return "none"
+    if len(set(found.values())) == 1:
+        return next(iter(found.values()))
+    return ", ".join(f"{role} {engine}" for role, engine in found.items())
 
 
 def _truthy(name: str) -> bool:
@@ -387,6 +414,7 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
             null_margin="null_margin" in weighed,
             classifier=_classifier_of(choice.model, weighed),
             answer_ranking=settings.answer_ranking,
+            context=settings.sentence_context,
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

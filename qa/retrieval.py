@@ -45,7 +45,7 @@ class HybridRetriever:
             return {"documents": [], "retrieve_ms": 0.0}
         k = top_k or self.top_k
         n = max(self.candidates, k)
-        dense = index.dense_search(query_embedding, n)
+        dense = index.dense_search([float(x) for x in query_embedding], n)  # a numpy vector from the embedder
         keyword = index.keyword_search(query, n)
         fused: dict[str, float] = {}
         cosine = dict(dense)

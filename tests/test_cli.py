@@ -23,7 +23,10 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     assert result.exit_code == 0, result.output
     assert "building it from" in result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "no_answer", "score", "sources", "reader", "timings_ms"}
+    assert set(data) == {
+        "question", "answer", "no_answer", "score", "sources", "reader", "timings_ms", "engine",
+    }  # fmt: skip
+    assert data["engine"] == "none"  # hash embedder and word-overlap reader: no model runs
     assert data["question"] == EXAMPLE_QUESTION
     assert EXAMPLE_ANSWER in data["answer"] and data["no_answer"] is False
     assert 0.0 <= data["score"] <= 1.0

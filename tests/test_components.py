@@ -3,7 +3,13 @@
 import pytest
 from haystack import Document, Pipeline
 
-from index.embedding import HashDocumentEmbedder, HashTextEmbedder, hash_vector
+from index.embedding import (
+    BundledDocumentEmbedder,
+    BundledTextEmbedder,
+    HashDocumentEmbedder,
+    HashTextEmbedder,
+    hash_vector,
+)
 from index.stores import IndexSpec
 from index.stores.faiss import PassageIndex
 from qa.readers import OverlapReader, SentenceSpanReader
@@ -13,7 +19,7 @@ from qa.retrieval import HybridRetriever
 @pytest.mark.parametrize(
     "component",
     [HybridRetriever(top_k=3, candidates=7), OverlapReader(top_k=2), HashTextEmbedder(dim=16),
-     HashDocumentEmbedder(dim=16),
+     HashDocumentEmbedder(dim=16), BundledTextEmbedder(), BundledDocumentEmbedder(batch_size=8),
      SentenceSpanReader(model="some/model", sentences=1, embedding_model="hash", dense_weight=0.5,
                         sentence_weight=0.3)],
 )  # fmt: skip

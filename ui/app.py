@@ -145,7 +145,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             "# Ask your documents\n"
             "Exact answers taken from your documents, each with the passage it comes from. "
             "Follow-up questions (“When was she detained?”) use the conversation. "
-            f"Reader: `{assistant.reader}`."
+            f"Reader: `{assistant.reader}`, on `{assistant.engine}`."
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
