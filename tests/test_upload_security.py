@@ -45,28 +45,36 @@ def names(base: str) -> list[str]:
     return [row[0] for row in table["data"]]
 
 
-@pytest.fixture
-def mounted(fake_assistant) -> Iterator[str]:
-    """`qa serve --chat` in this process: the server app on a free loopback port; the chat's URL."""
+def serve_mounted(assistant) -> tuple[str, object]:
+    """`qa serve --chat` in this process on a free loopback port: (the chat's URL, stop)."""
     import uvicorn
 
     from ui.server import create_app
 
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(fake_assistant, chat=True), host="127.0.0.1", port=port, log_level="warning"
-        )
+    config = uvicorn.Config(
+        create_app(assistant, chat=True), host="127.0.0.1", port=port, log_level="warning"
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/chat/"
-    server.should_exit = True
-    thread.join(timeout=30)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+    return f"http://127.0.0.1:{port}/chat/", stop
+
+
+@pytest.fixture
+def mounted(fake_assistant) -> Iterator[str]:
+    url, stop = serve_mounted(fake_assistant)
+    yield url
+    stop()
 
 
 @pytest.fixture
@@ -162,3 +170,105 @@ def test_a_pdf_bomb_in_a_batch_is_refused_alone_and_the_good_file_is_added(clien
     assert refused.startswith("Refused:\n- bomb.pdf: this PDF inflates past the reading limits (")
     assert refused.endswith("), as a decompression bomb does; skipped") and refused.count("\n") == 1
     assert [row[0] for row in table["data"]] == [ARTICLE.name, "good.txt"]
+
+
+# ---- what the upload folder holds (item 6) --------------------------------------------------------
+def upload(base: str, *files: tuple[str, bytes]) -> httpx.Response:
+    """POST files to Gradio's upload route as any client can, without adding them."""
+    parts = [("files", (name, data, "text/plain")) for name, data in files]
+    return httpx.post(f"{base}gradio_api/upload", files=parts, timeout=30)
+
+
+@pytest.fixture
+def read_only_assistant(tmp_path):
+    from conftest import write_config
+    from qa import Assistant
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    config = write_config(
+        folder, embedding_model="hash", reader="offline", offline_model="overlap",
+        index_dir=str(folder / "index"), seeds_dir=str(ARTICLE.parent), read_only=True,
+    )  # fmt: skip
+    return Assistant.from_config(config)
+
+
+@pytest.mark.parametrize("how", ["launched", "mounted"])
+def test_a_read_only_chat_refuses_uploads(read_only_assistant, how, tmp_path):
+    from gradio.utils import get_upload_folder
+
+    if how == "launched":
+        app = serve(read_only_assistant)
+        base, close = app.local_url, app.close
+    else:
+        base, close = serve_mounted(read_only_assistant)
+    marker = f"read-only-{how}-{tmp_path.name}.txt"
+    try:
+        refused = upload(base, (marker, b"The harbour master is Ivo Petrov.\n"))
+        assert refused.status_code == 403
+        assert refused.json() == {"error": "this chat is read-only: it takes no uploads"}
+        assert list(Path(get_upload_folder()).rglob(marker)) == []
+    finally:
+        close()
+
+
+def test_the_uploads_held_are_bounded_and_added_ones_leave_no_folder(monkeypatch, fake_assistant, tmp_path):
+    import ui.upload_guard
+
+    monkeypatch.setattr(ui.upload_guard, "MAX_HELD_BYTES", 60_000)
+    app = serve(fake_assistant)
+    try:
+        base = app.local_url
+        first = upload(base, ("held-a.txt", b"x" * 30_000))
+        assert first.status_code == 200
+        held = Path(first.json()[0])
+        assert held.is_file()
+        full = upload(base, ("held-b.txt", b"y" * 40_000))  # 30 KB held + 40 KB > 60 KB
+        assert full.status_code == 503 and full.headers["retry-after"] == "60"
+        assert full.json() == {
+            "error": "too many uploads are waiting to be added (1 files, 0.0 MB); try again in a minute"
+        }
+
+        # adding (or refusing) what was uploaded lets it go, file and folder
+        event, result = call(base, "add_documents", [[file_data(held)]])
+        assert event == "complete" and result[0].startswith("Added **held-a.txt**")  # type: ignore[index]
+        assert not held.exists() and not held.parent.exists()
+        assert upload(base, ("held-b.txt", b"y" * 40_000)).status_code == 200
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("command", [["chat"], ["serve", "--chat"]])
+def test_a_stopped_chat_leaves_no_uploads_behind(fake_config, tmp_path, command):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    folder = tmp_path / "gradio-uploads"
+    port = free_port()
+    qa = str(Path(sys.executable).parent / "qa")
+    process = subprocess.Popen(
+        [qa, *command, "--port", str(port), "--config", str(fake_config)], cwd=ROOT,
+        env={**os.environ, "GRADIO_TEMP_DIR": str(folder), "QA_AUTH": "", "QA_API_KEYS": ""},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/" + ("chat/" if "serve" in command else "")
+    try:
+        deadline = time.monotonic() + 600  # a loaded CI machine
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr
+            try:
+                if httpx.get(base, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        sent = upload(base, ("never-added.txt", b"uploaded, never added\n"), ("other.txt", b"other\n"))
+        assert sent.status_code == 200 and all(Path(p).is_file() for p in sent.json())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=300)
+    left = [p.relative_to(folder) for p in folder.rglob("*") if p.name != "vibe_edit_history"]
+    assert left == []  # no file, no empty folder per upload (Gradio's own empty folder aside)

@@ -16,9 +16,13 @@ API (gradio_client), documented in the README:
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import inspect
 import logging
-from collections.abc import Callable, Iterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -27,10 +31,12 @@ from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
 from qa.uploads import DOCUMENT_TYPES, MAX_FILE_BYTES
+from ui.access import HostCheck, LoginThrottle, served_hosts
 from ui.follow import FOLLOW_JS
 from ui.history import Turn, clean_history, plain_history
-from ui.limits import BodyLimit
+from ui.limits import BodyLimit, gradio_app_kwargs
 from ui.render import document_rows, markdown_text, turn_messages
+from ui.upload_guard import UploadGuard, clean_uploads, cleaning_lifespan
 from ui.uploads import add_documents, forget_uploads, remove_document
 
 logger = logging.getLogger(__name__)
@@ -253,6 +259,53 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
+def upload_guard(app: gr.Blocks, assistant: Assistant, seen: set[str] | None = None) -> Middleware:
+    """The bounds on Gradio's upload route (`ui.upload_guard`), for either way the chat is served;
+    what it let in (noted in `seen`) is deleted when the process exits (after Ctrl-C, or SIGTERM:
+    `_stop_on_sigterm`), and when a mounted chat's server stops (`mount_chat`)."""
+    seen = set() if seen is None else seen
+    atexit.register(clean_uploads, seen, app.upload_file_set, get_upload_folder())
+    return Middleware(
+        UploadGuard,
+        received=app.upload_file_set,
+        seen=seen,
+        read_only=assistant.settings.read_only,
+        max_request_bytes=MAX_UPLOAD_BYTES,
+    )
+
+
+def mount_chat(server: Any, assistant: Assistant, path: str, auth: list[tuple[str, str]] | None) -> None:
+    """Mount the chat on the FastAPI app `server` at `path` (`qa serve --chat`), with the same
+    bounds on uploads as `launch`."""
+    app = build_app(assistant)
+    seen: set[str] = set()
+    gr.mount_gradio_app(
+        server, app, path=path, auth=auth, max_file_size=MAX_UPLOAD_BYTES,
+        app_kwargs=gradio_app_kwargs([upload_guard(app, assistant, seen)]),
+    )  # fmt: skip
+    # uvicorn ends a SIGTERM by raising it again once stopped, so no exit handler runs: clean here
+    served = server.router.lifespan_context
+    cleaning = cleaning_lifespan(seen, app.upload_file_set, get_upload_folder())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(parent: Any) -> AsyncIterator[Any]:
+        async with served(parent) as state, cleaning(parent):
+            yield state
+
+    server.router.lifespan_context = lifespan
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager's stop) ends a blocking launch as Ctrl-C does, so the server
+    closes and the uploads it holds are deleted (`clean_uploads`, at exit)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def launch(
     assistant: Assistant,
     host: str = "127.0.0.1",
@@ -269,13 +322,24 @@ def launch(
     assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
     app = build_app(assistant)
     app.queue()
+    if block:
+        _stop_on_sigterm()
     app.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,  # blocks below, after `ready`
         auth=auth,
-        # uploads are bounded by max_file_size as they stream to disk; every other body by BodyLimit
-        app_kwargs={"middleware": [Middleware(BodyLimit, exempt=("/gradio_api/upload", "/upload"))]},
+        # uploads are bounded by UploadGuard and max_file_size as they stream to disk; every other
+        # body by BodyLimit
+        # outermost first: the Host check against DNS rebinding, the login throttle (ui/access.py)
+        app_kwargs=gradio_app_kwargs(
+            [
+                Middleware(HostCheck, allowed=served_hosts(host)),
+                Middleware(LoginThrottle),
+                Middleware(BodyLimit, exempt=("/gradio_api/upload", "/upload")),
+                upload_guard(app, assistant),
+            ]
+        ),
         auth_message="Log in with a user and password from the server's QA_AUTH setting.",
         # a cap on what one upload may send; files over 10 MB but under it are refused one by one
         max_file_size=MAX_UPLOAD_BYTES,
