@@ -13,9 +13,12 @@ from index.keyword import tokenize
 from index.splitting import split_sentences
 
 # first words of a sentence whose subject was named before it
-LEADS = frozenset(
-    "he she it they his her its their him them this these those that such the there both".split()
-)
+# fmt: off
+LEADS = frozenset([
+    "he", "she", "it", "they", "his", "her", "its", "their", "him", "them", "this", "these", "those",
+    "that", "such", "the", "there", "both",
+])
+# fmt: on
 
 
 MAX_BEFORE = 2  # sentences of context at most

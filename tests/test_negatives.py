@@ -33,7 +33,8 @@ def test_negation_adds_not_after_the_subject_or_removes_it():
 def test_antonym_and_exclusion_turn_a_word_into_its_opposite_only_when_the_text_lacks_it():
     rng = random.Random(0)
     assert antonym(ask("Who supported the toll?"), rng) == "Who opposed the toll?"
-    assert exclusion(ask("When was the first bridge built?", "1820"), rng) == "When was the last bridge built?"
+    first = ask("When was the first bridge built?", "1820")
+    assert exclusion(first, rng) == "When was the last bridge built?"
     # "smallest" would be the opposite of "largest": the context does not hold it, so it is used
     assert exclusion(ask("Which was the largest bridge?"), rng) == "Which was the smallest bridge?"
     # a capitalised word inside a name is not a word to turn ("Kanye West" stays)

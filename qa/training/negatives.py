@@ -24,10 +24,12 @@ ALL_KINDS = ("negation", "antonym", "swap", "exclusion", "condition")
 # fmt: off
 _ANTONYMS = [
     ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"), ("rose", "fell"),
-    ("win", "lose"), ("won", "lost"), ("gain", "loss"), ("success", "failure"), ("successful", "unsuccessful"),
+    ("win", "lose"), ("won", "lost"), ("gain", "loss"), ("success", "failure"),
+    ("successful", "unsuccessful"),
     ("accept", "reject"), ("accepted", "rejected"), ("support", "oppose"), ("supported", "opposed"),
     ("allow", "forbid"), ("allowed", "forbidden"), ("legal", "illegal"), ("public", "private"),
-    ("strong", "weak"), ("stronger", "weaker"), ("rich", "poor"), ("richer", "poorer"), ("cheap", "expensive"),
+    ("strong", "weak"), ("stronger", "weaker"), ("rich", "poor"), ("richer", "poorer"),
+    ("cheap", "expensive"),
     ("easy", "difficult"), ("easier", "harder"), ("common", "rare"), ("popular", "unpopular"),
     ("ancient", "modern"), ("old", "new"), ("older", "newer"), ("young", "old"), ("early", "late"),
     ("open", "closed"), ("opened", "closed"), ("begin", "end"), ("began", "ended"), ("start", "finish"),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.engines import cpu_has_bf16
 from qa.training.squad import SquadQuestion, normalize_answer
 
 logger = logging.getLogger(__name__)
@@ -39,20 +40,10 @@ class TrainSettings:
 
 
 PRECISIONS = ("auto", "bf16", "fp32")
-_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of CPUs that compute bf16 natively
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AMX or AVX512-BF16); without it, autocast is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(flag in flags.split() for flag in _BF16_FLAGS)
 
 
 def resolved_precision(requested: str, device_type: str) -> str:
-    """"bf16" or "fp32" for a run on `device_type`: "auto" takes bf16 where the hardware has it."""
+    """The precision of a run on `device_type`, bf16 or fp32: "auto" takes bf16 where the hardware has it."""
     if requested not in PRECISIONS:
         raise ValueError(f"precision {requested!r}: expected one of {', '.join(PRECISIONS)}")
     if requested != "auto":
@@ -271,6 +262,7 @@ def optimise(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     precision = resolved_precision(settings.precision, device.type)
+
     # bf16 autocast: the matrix products run in bf16 (AMX on recent Xeons), weights and the optimiser
     # stay fp32, so no loss scaling is needed.
     def autocast() -> torch.autocast:
