@@ -2,8 +2,7 @@
 
 The scores live in a sparse matrix (bm25s): each word's column holds its BM25 term score in every
 passage that has it, so a search adds up the columns of the question's words instead of visiting
-every passage. At 1M passages that is the difference between seconds and milliseconds a question
-(docs/scaling.md).
+every passage: at 100,000 passages a question takes 0.2 ms instead of 195 ms (p50, docs/scaling.md).
 """
 
 from __future__ import annotations

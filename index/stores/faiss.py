@@ -266,11 +266,8 @@ def _load_version(index_dir: Path, version: str | None, spec: IndexSpec, index_t
     index = PassageIndex.__new__(PassageIndex)
     try:
         (_read_v1 if store_format == 1 else _read_v2)(index, folder, spec, index_type, manifest["sources"])
-        if (
-            not index.passage_count()
-            == index.vectors.ntotal
-            == manifest.get("passages", index.vectors.ntotal)
-        ):
+        counts = {index.passage_count(), index.vectors.ntotal, manifest.get("passages", index.vectors.ntotal)}
+        if len(counts) != 1:
             raise ValueError(
                 f"{index.passage_count()} passages and {index.vectors.ntotal} vectors, "
                 f"the manifest says {manifest.get('passages')}"
