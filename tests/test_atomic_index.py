@@ -40,7 +40,7 @@ def wrap(owner, name, when):
 at = os.environ["QA_STOP_AT"]
 if at == "embedding":  # after 40% of the passages are embedded
     qa.cli.terminal_bar = lambda *a, **k: lambda done, total, loss=None: done >= 0.4 * total and stop()
-elif at == "writing":  # vectors written to .building-*, keyword index and manifest not yet
+elif at == "writing":  # vectors, passages, BM25 matrix written to .building-*; keyword.json, manifest not
     wrap(faiss, "_write_file", lambda path, text: path.name == "keyword.json")
 elif at == "swapping":  # version folder renamed into place, `current` not yet swapped
     wrap(faiss, "_current", lambda folder: any(p.name.startswith(".current-") for p in folder.iterdir()))

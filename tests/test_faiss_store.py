@@ -214,3 +214,34 @@ def test_the_bm25_matrix_is_the_one_bm25s_builds():
     assert ours["indptr"].tolist() == theirs["indptr"].tolist()
     assert ours["indices"].tolist() == theirs["indices"].tolist()
     assert ours["data"] == pytest.approx(theirs["data"], rel=1e-6)
+
+
+@pytest.mark.parametrize("failing", ["faiss", "numpy"])
+def test_a_full_disk_while_writing_the_binary_files_keeps_the_previous_version(
+    tmp_path, monkeypatch, failing
+):
+    import errno
+
+    import faiss
+
+    from qa.errors import IndexWriteError
+
+    store.save(store.PassageIndex(SPEC, _passages(), {ARTICLE.name: "sha"}), tmp_path)
+    before = store.current_version(tmp_path)
+
+    def full(*args, **kwargs):
+        if failing == "faiss":  # FAISS reports a failed write as a RuntimeError of its own
+            raise RuntimeError("Error in faiss::FileIOWriter: write failed (No space left on device)")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "faiss":
+        monkeypatch.setattr(faiss, "write_index", full)
+    else:
+        monkeypatch.setattr(np, "save", full)
+    other = _passages("other.txt", "A new fact about the harbour.")
+    with pytest.raises(IndexWriteError, match=r"previous version is unchanged"):
+        store.save(store.PassageIndex(SPEC, other, {"other.txt": "sha2"}), tmp_path)
+    monkeypatch.undo()
+    assert store.current_version(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".building-")]
+    assert store.load(tmp_path, SPEC).document_counts() == {ARTICLE.name: len(_passages())}
