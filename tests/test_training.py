@@ -254,3 +254,13 @@ def test_a_run_records_its_precision_and_its_loss_stays_finite(tmp_path, tiny_ba
     summary = train_reader(passage_examples(questions()), tmp_path, base_model=tiny_base, settings=settings)
     assert summary["precision"] == precision
     assert summary["final_loss"] is not None and math.isfinite(summary["final_loss"])
+
+
+@pytest.mark.slow
+def test_the_shipped_stages_draws_are_reproduced_so_the_next_stage_sees_only_new_questions():
+    from qa.training.unseen import STAGES, drawn_by
+
+    # docs/reader.md: the two issue-10 stages drew 43,493 distinct answerable questions, with the
+    # third 62,857; a change to sampling or to the stage table would silently retrain on seen ones
+    assert len(drawn_by(STAGES[:2])) == 43_493
+    assert len(drawn_by(STAGES[:3])) == 62_857

@@ -1,0 +1,94 @@
+"""SQuAD 1.1 without the questions the shipped reader's stages drew: the data for its next stage.
+
+`python -m qa.training.unseen OUT.json.gz [--after N]` redraws the answerable questions each earlier
+stage sampled (`qa train-reader --sample`, with its data files and seed, as docs/reader.md records
+them) and writes the SQuAD 1.1 training file without them, so a further stage (`--base
+qa/models/reader`) trains on questions the reader has never seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.config import PROJECT_ROOT
+from qa.training.squad import load_squad
+from qa.training.train import sampled
+
+DATA = PROJECT_ROOT.parent / "shared" / "data"
+SQUAD11 = DATA / "squad11-train.json.gz"
+CALIBRATION = {
+    "Normans", "Computational_complexity_theory", "Huguenot", "Steam_engine", "1973_oil_crisis",
+    "Packet_switching",
+}  # fmt: skip
+VALIDATION = {"Warsaw", "French_and_Indian_War", "Force"}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One `qa train-reader --sample N --seed S` run: what it drew from."""
+
+    files: tuple[str, ...]  # "squad11" (what was still unseen then), "dev17", "dev13"
+    sample: int
+    seed: int
+
+
+# the shipped reader's stages, in order (docs/reader.md)
+STAGES = (
+    Stage(("squad11", "dev17"), 30_000, 42),  # issue 10, stage 1
+    Stage(("squad11", "dev17", "dev13"), 20_000, 7),  # issue 10, stage 2
+    Stage(("unseen", "dev17", "dev13"), 20_000, 11),  # issue 18, stage 3
+    Stage(("unseen", "dev17", "dev13"), 20_000, 13),  # issue 18, stage 4
+)
+
+
+def _pool(stage: Stage, unseen: set[str]) -> list:
+    questions = []
+    for name in stage.files:
+        if name in ("squad11", "unseen"):
+            found = load_squad(SQUAD11)
+            questions += [q for q in found if name == "squad11" or q.id in unseen]
+        elif name == "dev17":
+            questions += load_squad(DATA / "squad2-dev-17articles-labelled.json")
+        else:  # the 16 public dev articles less the validation ones
+            found = load_squad(DATA / "squad2-dev-16articles.json")
+            questions += [q for q in found if q.title not in VALIDATION]
+    if stage.files != ("squad11", "dev17"):  # the later stages left the calibration articles out
+        questions = [q for q in questions if q.title not in CALIBRATION]
+    return questions
+
+
+def drawn_by(stages: tuple[Stage, ...]) -> set[str]:
+    """The ids of the answerable questions the stages drew, each from what was unseen before it."""
+    every = {q.id for q in load_squad(SQUAD11)}
+    drawn: set[str] = set()
+    for stage in stages:
+        picked = sampled(_pool(stage, every - drawn), stage.sample, seed=stage.seed)
+        drawn |= {q.id for q in picked if q.answerable}
+    return drawn
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="the .json.gz to write")
+    parser.add_argument("--after", type=int, default=len(STAGES), help="stages drawn so far")
+    args = parser.parse_args(argv)
+    drawn = drawn_by(STAGES[: args.after])
+    with gzip.open(SQUAD11, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            paragraph["qas"] = [qa for qa in paragraph["qas"] if qa["id"] not in drawn]
+    with gzip.open(args.out, "wt", encoding="utf-8") as f:
+        json.dump(data, f)
+    left = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger(__name__).info("%s: %d SQuAD 1.1 questions no stage drew", args.out, left)
+
+
+if __name__ == "__main__":
+    main()
