@@ -170,7 +170,7 @@ def test_rest_answers_exactly_as_qa_ask_does(server, real_index_dir):
     )  # fmt: skip
     expected = json.loads(asked.stdout)
     assert served["answer"] == expected["answer"] == EXAMPLE_ANSWER
-    for key in ("no_answer", "score", "sources", "reader"):
+    for key in ("no_answer", "score", "sources", "reader", "engine"):
         assert served[key] == expected[key], key
 
 

@@ -79,6 +79,7 @@ class AskResponse(BaseModel):
     sources: list[SourceOut]
     reader: str
     timings_ms: dict[str, float]
+    engine: str = Field("none", description="What ran the models: onnx | torch-bf16 | torch-fp32.")
 
 
 class ErrorOut(BaseModel):
