@@ -25,7 +25,18 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 # one content stream, that read as millions of characters (memory and minutes for one upload).
 MAX_PAGE_CHARS = 100_000  # a dense page of prose holds about 5,000
 MAX_DOCUMENT_CHARS = MAX_FILE_BYTES  # as much text as the largest .txt file
-MAX_PDF_CONTENT_BYTES = 64 * 1024 * 1024  # page instructions decoded, all pages together
+MAX_PDF_CONTENT_BYTES = 32 * 1024 * 1024  # page instructions decoded, all pages together (~16 s to read)
+
+
+_HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format (zero-width, bidirectional), surrogates, breaks
+
+
+def document_name(name: str) -> str:
+    """A file name as the index names the document: NFC, without the invisible characters that make
+    two names look alike or one look like another (controls; zero-width and bidirectional marks,
+    e.g. `rtl\\u202etxt.md`, which displays as "rtldm.txt"). `café.txt` typed in NFD is `café.txt`."""
+    kept = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch) not in _HIDDEN)
+    return unicodedata.normalize("NFC", kept).strip() or "(unnamed)"
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ def _page_text(page: Any) -> str:
     return page.extract_text(visitor_text=count) or ""
 
 
-def _pdf_text(path: Path) -> str:
+def _pdf_text(path: Path, name: str) -> str:
     """The text of every page, bounded: a page over MAX_PAGE_CHARS, a document over
     MAX_DOCUMENT_CHARS or pages over MAX_PDF_CONTENT_BYTES of instructions are refused whole, as is a
     decompression bomb (pypdf's LimitReachedError) and a PDF pypdf cannot parse."""
@@ -129,45 +140,47 @@ def _pdf_text(path: Path) -> str:
             content += _content_bytes(page)
             if content > MAX_PDF_CONTENT_BYTES:
                 raise BadInputError(
-                    f"{path.name}: its pages unfold into over {MAX_PDF_CONTENT_BYTES // 2**20} MB of "
+                    f"{name}: its pages unfold into over {MAX_PDF_CONTENT_BYTES // 2**20} MB of "
                     f"instructions by page {number}; skipped (export the text to .txt and add that)"
                 )
             try:
                 text = _page_text(page)
             except _TooLong:
                 raise BadInputError(
-                    f"{path.name}: page {number} holds over {MAX_PAGE_CHARS:,} characters of text, more "
+                    f"{name}: page {number} holds over {MAX_PAGE_CHARS:,} characters of text, more "
                     "than a page can; skipped (export the text to .txt and add that)"
                 ) from None
             total += len(text)
             if total > MAX_DOCUMENT_CHARS:
                 raise BadInputError(
-                    f"{path.name}: over {MAX_DOCUMENT_CHARS:,} characters of text by page {number}; "
+                    f"{name}: over {MAX_DOCUMENT_CHARS:,} characters of text by page {number}; "
                     "skipped (split the file)"
                 )
             pages.append(text)
     except LimitReachedError as exc:
         raise BadInputError(
-            f"{path.name}: this PDF inflates past the reading limits ({_line(exc)}), as a "
+            f"{name}: this PDF inflates past the reading limits ({_line(exc)}), as a "
             "decompression bomb does; skipped"
         ) from exc
     except BadInputError:
         raise
     except Exception as exc:  # pypdf raises many kinds on broken files (KeyError, RecursionError...)
         raise BadInputError(
-            f"{path.name}: cannot read this PDF ({_line(exc)}); export it to text and retry"
+            f"{name}: cannot read this PDF ({_line(exc)}); export it to text and retry"
         ) from exc
     return "\n\n".join(pages)
 
 
 def read_document(path: Path) -> SourceDocument:
-    """One file as clean text; BadInputError (with what to do) when it is not a usable document."""
+    """One file as clean text, named by `document_name`; BadInputError (with what to do) when it is
+    not a usable document."""
+    name = document_name(path.name)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise BadInputError(f"{path.name}: unsupported file type {suffix or '(none)'}; use {DOCUMENT_TYPES}")
+        raise BadInputError(f"{name}: unsupported file type {suffix or '(none)'}; use {DOCUMENT_TYPES}")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise BadInputError(f"{path.name}: {size / 1e6:.1f} MB is over the 10 MB limit; split the file")
+        raise BadInputError(f"{name}: {size / 1e6:.1f} MB is over the 10 MB limit; split the file")
     data = path.read_bytes()
     kind = sniff_kind(data)
     expected = "pdf" if suffix in PDF_SUFFIXES else "text"
@@ -177,17 +190,17 @@ def read_document(path: Path) -> SourceDocument:
             if kind is None
             else f"a {kind} file"
         )
-        raise BadInputError(f"{path.name}: content is {what}, not what {suffix} promises; skipped")
+        raise BadInputError(f"{name}: content is {what}, not what {suffix} promises; skipped")
     if kind == "pdf":
-        text = _pdf_text(path)
+        text = _pdf_text(path, name)
     else:
         text = decode_text(data) or ""
         if suffix in {".md", ".markdown"}:
             text = _strip_markdown(text)
     text = _clean(text)
     if not text:
-        raise BadInputError(f"{path.name}: no text in this file; skipped")
-    return SourceDocument(name=path.name, text=text, sha256=hashlib.sha256(data).hexdigest())
+        raise BadInputError(f"{name}: no text in this file; skipped")
+    return SourceDocument(name=name, text=text, sha256=hashlib.sha256(data).hexdigest())
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:

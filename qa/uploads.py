@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading import DOCUMENT_TYPES, MAX_FILE_BYTES, SUFFIXES, read_document
+from index.reading import DOCUMENT_TYPES, MAX_FILE_BYTES, SUFFIXES, document_name, read_document
 from qa.errors import BadInputError
 
 ALLOWED_SUFFIXES = tuple(sorted(SUFFIXES))
@@ -27,7 +27,7 @@ def check_upload(path: str | Path) -> Path:
     the 10 MB limit, no text)."""
     path = Path(path)
     if not path.is_file():
-        raise BadInputError(f"{path.name}: the upload did not arrive; try again")
+        raise BadInputError(f"{document_name(path.name)}: the upload did not arrive; try again")
     read_document(path)  # checks the suffix, the size, the content type and that there is text
     return path
 
@@ -43,10 +43,11 @@ def check_uploads(paths: Iterable[str | Path]) -> UploadCheck:
         except BadInputError as exc:
             result.refused.append(str(exc))
             continue
-        if path.name in names:
-            result.refused.append(f"{path.name}: uploaded twice; names identify documents, so one is kept")
+        name = document_name(path.name)  # as the index names it: NFC and NFD are one name
+        if name in names:
+            result.refused.append(f"{name}: uploaded twice; names identify documents, so one is kept")
             continue
-        names.add(path.name)
+        names.add(name)
         result.accepted.append(path)
     return result
 
@@ -58,4 +59,5 @@ __all__ = [
     "UploadCheck",
     "check_upload",
     "check_uploads",
+    "document_name",
 ]

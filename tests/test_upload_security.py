@@ -153,7 +153,7 @@ def test_only_received_files_inside_the_upload_folder_pass(tmp_path: Path):
     )
     assert accepted == [str(real)]
     assert [line.split(":")[0] for line in refused] == [
-        "link.txt", "creds.txt", "creds.txt", "bad\x00name.txt", "a dict",
+        "link.txt", "creds.txt", "creds.txt", "badname.txt", "a dict",
     ]  # fmt: skip
 
 
@@ -272,3 +272,59 @@ def test_a_stopped_chat_leaves_no_uploads_behind(fake_config, tmp_path, command)
         process.wait(timeout=300)
     left = [p.relative_to(folder) for p in folder.rglob("*") if p.name != "vibe_edit_history"]
     assert left == []  # no file, no empty folder per upload (Gradio's own empty folder aside)
+
+
+# ---- names that look alike (item 9) --------------------------------------------------------------
+NFC, NFD = "caf\u00e9.txt", "cafe\u0301.txt"
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        (NFD, NFC),
+        ("rtl\u202etxt.md", "rtltxt.md"),  # displayed "rtldm.txt" before
+        ("zero\u200bwidth\u200d.txt", "zerowidth.txt"),
+        ("\u2066isolated\u2069 \u200fmarks.md", "isolated marks.md"),
+        ("line\u2028break\x00.txt", "linebreak.txt"),
+        ("\u202e", "(unnamed)"),
+        ("Ivo Petrov – notes (2024).md", "Ivo Petrov – notes (2024).md"),
+    ],
+)
+def test_document_names_are_nfc_without_invisible_characters(raw, name):
+    from qa.uploads import document_name
+
+    assert document_name(raw) == name
+
+
+def test_a_name_in_nfd_replaces_its_nfc_twin_in_the_index_and_the_chat(fake_assistant, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / NFC).write_text("The caf\u00e9 opens at nine.\n", encoding="utf-8")
+    (second / NFD).write_text("The caf\u00e9 opens at ten.\n", encoding="utf-8")
+    assert list(fake_assistant.documents()) == [ARTICLE.name]  # built from the seeds
+    assert fake_assistant.index([first / NFC]).added == [NFC]
+    assert fake_assistant.index([second / NFD]).updated == [NFC]
+    assert [n for n in fake_assistant.documents() if n.startswith("caf")] == [NFC]
+
+    from ui.uploads import remove_document
+
+    assert remove_document(fake_assistant, NFD) == f"Removed **{NFC}**."
+    assert NFC not in fake_assistant.documents()
+
+
+def test_uploads_named_alike_replace_each_other_and_controls_are_dropped(client, tmp_path):
+    from gradio_client import handle_file
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / NFC).write_text("The caf\u00e9 opens at nine.\n", encoding="utf-8")
+    (second / NFD).write_text("The caf\u00e9 opens at ten.\n", encoding="utf-8")
+    tricky = tmp_path / "rtl\u202etxt.md"
+    tricky.write_text("Right to left.\n", encoding="utf-8")
+    status, _ = client.predict([handle_file(first / NFC), handle_file(tricky)], api_name="/add_documents")
+    assert status == f"Added **{NFC}** (1 passage), **rtltxt.md** (1 passage)."
+    status, table = client.predict([handle_file(second / NFD)], api_name="/add_documents")
+    assert status == f"Replaced **{NFC}** (1 passage) with the new version."
+    assert [row[0] for row in table["data"]] == [ARTICLE.name, NFC, "rtltxt.md"]

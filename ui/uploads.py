@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import Assistant, BadInputError, QAError
-from qa.uploads import DOCUMENT_TYPES, check_uploads
+from qa.uploads import DOCUMENT_TYPES, check_uploads, document_name
 from ui.render import markdown_text
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ def received_only(
         if isinstance(raw, str) and raw and _is_received(raw, received, Path(folder)):
             accepted.append(raw)
         else:
-            name = Path(raw).name if isinstance(raw, str) and raw else f"a {type(raw).__name__}"
+            name = (
+                document_name(Path(raw).name) if isinstance(raw, str) and raw else f"a {type(raw).__name__}"
+            )
             refused.append(f"{name}: not a file uploaded to this chat; add it with the upload box")
     return accepted, refused
 
@@ -117,6 +119,7 @@ def remove_document(assistant: Assistant, name: Any) -> str:
         return "Choose a document to remove."
     if not isinstance(name, str):
         return f"The document to remove must be named by a string, not a {type(name).__name__}."
+    name = document_name(name)  # as the index names documents (NFC, no invisible characters)
     documents = assistant.documents()
     if name not in documents:
         return f"**{markdown_text(name)}** is not in the index (any more)."
