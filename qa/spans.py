@@ -38,6 +38,7 @@ class SpanModel:
         self.model, self.max_seq_length, self.stride = model, max_seq_length, stride
         self.calibration_factor = CALIBRATION
         self.tokenizer: Any = None  # tokenizers.Tokenizer, in warm_up()
+        self._counter: Any = None  # the same tokenizer without truncation, in warm_up()
         self.encoder: Any = None  # index.engines.Encoder, in warm_up()
 
     @property
@@ -53,6 +54,11 @@ class SpanModel:
 
         tokenizer = Tokenizer.from_file(str(Path(self.model) / "tokenizer.json"))
         tokenizer.no_padding()
+        # counts a question's tokens whole: the reading tokenizer's only_second truncation raises
+        # "Second sequence not provided" on a question alone of more than max_seq_length tokens
+        self._counter = Tokenizer.from_file(str(Path(self.model) / "tokenizer.json"))
+        self._counter.no_truncation()  # tokenizer.json may carry truncation settings of its own
+        self._counter.no_padding()
         tokenizer.enable_truncation(self.max_seq_length, stride=self.stride, strategy="only_second")
         self.tokenizer, self.encoder = tokenizer, load_encoder(self.model, "qa")
 
@@ -61,13 +67,14 @@ class SpanModel:
         special tokens), as the reader's question is cut before reading."""
         self.warm_up()
         assert self.tokenizer is not None
-        return self.max_seq_length - self.stride - self.tokenizer.num_special_tokens_to_add(True)
+        # the text's room must stay above the stride (the tokenizer panics when it equals it)
+        return self.max_seq_length - self.stride - self.tokenizer.num_special_tokens_to_add(True) - 1
 
     def fit_question(self, query: str) -> str:
         """`query` cut to `question_budget()` tokens (at a token's end), else as it is."""
         budget = self.question_budget()
         assert self.tokenizer is not None
-        offsets = self.tokenizer.encode(query, add_special_tokens=False).offsets
+        offsets = self._counter.encode(query, add_special_tokens=False).offsets
         return query if len(offsets) <= budget else query[: offsets[budget - 1][1]].rstrip()
 
     def read(self, query: str, texts: list[str], top_k: int) -> tuple[list[Span], list[float]]:
