@@ -18,7 +18,9 @@ from index.stores import Change, IndexSpec, IndexView
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 32
+# passages per embedder call (and progress step): the bundled embedder sorts them by length inside
+# a call and runs batches of 32, so a larger call pads less
+EMBED_BATCH = 256
 
 
 @dataclass

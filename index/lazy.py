@@ -10,7 +10,9 @@ on is what `import torch` returns everywhere. (`importlib.util.LazyLoader` canno
 
 from __future__ import annotations
 
+import copy
 import importlib
+import importlib.abc
 import importlib.util
 import sys
 import threading
@@ -25,6 +27,41 @@ class _Deferred(types.ModuleType):
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(_load(self.__name__), attr)
+
+
+class _Loaded(importlib.abc.Loader):
+    """Hands the import system a module that is loaded already."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+        self.spec, self.loader = module.__spec__, getattr(module, "__loader__", None)
+
+    def create_module(self, spec: Any) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing runs (it ran when it was first imported); its own spec and loader are put back."""
+        module.__spec__, module.__loader__ = self.spec, self.loader
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """`import torch.distributed` while `torch` is a stand-in: reading the stand-in's `__path__`
+    imports the real torch, which imports `torch.distributed` itself, after the import system has
+    checked that it is not loaded; without this it would run that submodule a second time (torch
+    aborts the process). Such a submodule is handed over as it is."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name.partition(".")[0] not in _deferred or "." not in name:
+            return None
+        module = sys.modules.get(name)
+        if module is None or getattr(module, "__spec__", None) is None:
+            return None
+        spec = copy.copy(module.__spec__)
+        spec.loader = _Loaded(module)
+        return spec
+
+
+_deferred: set[str] = set()
 
 
 def _load(name: str) -> types.ModuleType:
@@ -47,6 +84,9 @@ def defer_import(name: str) -> None:
         stand_in = _Deferred(name)
         stand_in.__spec__ = spec
         sys.modules[name] = stand_in
+        if not _deferred:
+            sys.meta_path.insert(0, _Finder())
+        _deferred.add(name)
 
 
 def is_loaded(name: str) -> bool:

@@ -228,3 +228,35 @@ def test_the_chat_says_which_engine_runs_the_models(fake_assistant):
 
     texts = [b.value for b in build_app(fake_assistant).blocks.values() if isinstance(b, gr.Markdown)]
     assert any("Reader: `offline:word-overlap`, on `none`." in str(t) for t in texts)
+
+
+@pytest.mark.slow
+def test_passages_embedded_in_length_sorted_batches_come_back_in_their_order():
+    from haystack import Document
+
+    from index.embedding import BundledDocumentEmbedder, bundled_model_path, mean_pooled_model
+
+    texts = [f"Passage {i}: " + "China sanctioned ten Europeans. " * (i % 7 + 1) for i in range(40)]
+    embedder = BundledDocumentEmbedder(batch_size=8)
+    docs = embedder.run(documents=[Document(content=t) for t in texts])["documents"]
+    alone = mean_pooled_model(bundled_model_path())
+    for k in (0, 6, 13, 39):  # short and long ones, each as if embedded on its own
+        np.testing.assert_allclose(docs[k].embedding, alone.embed([texts[k]])[0], atol=1e-4)
+
+
+def test_torch_loads_for_real_whichever_way_it_is_first_imported():
+    """With torch deferred, `import torch.distributed` (sentence-transformers' first torch import)
+    used to run that submodule twice, and torch aborted the process."""
+    code = (
+        "import index, sys\n"
+        "import torch.distributed\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "import torch\n"
+        "assert torch.distributed.__spec__.loader is not None and torch.tensor([1.0]).sum().item() == 1.0\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
