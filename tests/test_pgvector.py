@@ -210,7 +210,8 @@ def test_a_database_outage_is_a_503_and_one_line_and_service_resumes_when_it_is_
     ask = {"question": EXAMPLE_QUESTION}
     chat = {"model": "qa", "messages": [{"role": "user", "content": EXAMPLE_QUESTION}]}
     try:
-        with TestClient(app, base_url="http://127.0.0.1:1416", raise_server_exceptions=False) as client:
+        # raise_server_exceptions (the default): an exception re-raised for the log fails the test
+        with TestClient(app, base_url="http://127.0.0.1:1416") as client:
             answered = client.post("/ask", json=ask).json()
             stop_database(folder)  # mid-run
             for response in (

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from qa import Assistant
+from qa.errors import QAError
 from ui.access import Failures, HostCheck, LoginThrottle, client_address, served_hosts, too_many
 from ui.http_errors import error_response, public_error
 from ui.limits import BodyLimit
@@ -175,9 +176,14 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail))
 
+    @app.exception_handler(QAError)
+    async def refused(request: Request, exc: QAError) -> JSONResponse:
+        return error_response(*public_error(exc))  # 400, or 503 while the database is unreachable
+
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(*public_error(exc))  # QAError: 400 or 503; anything else: a logged 500
+        # Starlette answers with this, then re-raises for the server's log: a bug, with its traceback
+        return error_response(*public_error(exc))
 
     @app.post("/ask", response_model=AskResponse, tags=["qa"],
               responses={400: {"model": ErrorOut}, 503: {"model": ErrorOut}})  # fmt: skip
