@@ -170,11 +170,12 @@ class KeywordIndex:
         terms = [self._column[w] for w in tokenize(query) if w in self._column]
         if not terms or not self.ids or top_k <= 0:
             return []
-        # bm25s scores a term tf / (tf + norm), the classic formula tf * (k1 + 1) / (tf + norm)
-        scores = self._bm25.get_scores_from_ids(terms) * (self.k1 + 1)
+        # bm25s scores a term tf / (tf + norm), the classic formula tf * (k1 + 1) / (tf + norm):
+        # the factor is put back on the few returned, not on every passage's score
+        scores = self._bm25.get_scores_from_ids(terms)
         rows = np.flatnonzero(scores > 0)
         if len(rows) > top_k:
             kth = np.partition(scores[rows], len(rows) - top_k)[len(rows) - top_k]
             rows = rows[scores[rows] >= kth]
         rows = rows[np.lexsort((rows, -scores[rows]))][:top_k]
-        return [(self.ids[r], float(scores[r])) for r in rows]
+        return [(self.ids[r], float(scores[r]) * (self.k1 + 1)) for r in rows]
