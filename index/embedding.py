@@ -20,7 +20,9 @@ HASH = "hash"
 BUNDLED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HASH_DIM = 64
 BUNDLED_MAX_TOKENS = 256  # the bundled model's max_seq_length (sentence_bert_config.json)
-EMBED_BATCH = 32
+# texts per forward pass: sorted by length, small batches pad little; on 1,000 SQuAD passages (ONNX,
+# 2 cores) 8 ran 190 passages/s, 16 ran 180 and 32 ran 168
+EMBED_BATCH = 8
 
 
 def bundled_model_path() -> str:
