@@ -54,9 +54,10 @@ class _Finder(importlib.abc.MetaPathFinder):
         if name.partition(".")[0] not in _deferred or "." not in name:
             return None
         module = sys.modules.get(name)
-        if module is None or getattr(module, "__spec__", None) is None:
+        own = getattr(module, "__spec__", None) if module is not None else None
+        if module is None or own is None:
             return None
-        spec = copy.copy(module.__spec__)
+        spec = copy.copy(own)
         spec.loader = _Loaded(module)
         return spec
 

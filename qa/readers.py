@@ -266,7 +266,8 @@ class SentenceSpanReader:
         seen: set[tuple] = set()
         distinct = []
         for a in answers:
-            key = (a.document.id if a.document else None, a.document_offset.start if a.document_offset else None)
+            offset = a.document_offset.start if a.document_offset else None
+            key = (a.document.id if a.document else None, offset)
             if key not in seen:
                 seen.add(key)
                 distinct.append(a)
