@@ -266,8 +266,8 @@ class SentenceSpanReader:
         seen: set[tuple] = set()
         distinct = []
         for a in answers:
-            offset = a.document_offset.start if a.document_offset else None
-            key = (a.document.id if a.document else None, offset)
+            where = (a.document_offset.start, a.document_offset.end) if a.document_offset else None
+            key = (a.document.id if a.document else None, where)
             if key not in seen:
                 seen.add(key)
                 distinct.append(a)
