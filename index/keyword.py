@@ -104,6 +104,11 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def word_overlap(terms: set[str], text: str) -> float:
+    """The share of a question's words (`terms`, from `tokenize`) that `text` holds."""
+    return len(terms & set(tokenize(text))) / len(terms) if terms else 0.0
+
+
 class KeywordIndex:
     """Okapi BM25 (k1=1.5, b=0.75, Lucene's idf) over a fixed list of passage ids.
 

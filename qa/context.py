@@ -9,7 +9,7 @@ from dataclasses import replace
 from haystack import Document
 from haystack.dataclasses import ExtractedAnswer
 
-from index.keyword import tokenize
+from index.keyword import tokenize, word_overlap
 from index.splitting import split_sentences
 
 # first words of a sentence whose subject was named before it
@@ -48,12 +48,6 @@ def _before(sentence: str, documents: list[Document]) -> tuple[Document, int, in
     return None
 
 
-def _overlap(query: str, text: str) -> float:
-    """The share of the question's words the text holds (as the sentence picker scores)."""
-    terms = set(tokenize(query))
-    return len(terms & set(tokenize(text))) / len(terms) if terms else 0.0
-
-
 def in_context(
     picked: list[ExtractedAnswer], documents: list[Document], query: str | None = None
 ) -> list[ExtractedAnswer]:
@@ -63,6 +57,7 @@ def in_context(
     meta[LEAD] says where the sentence itself starts, as answers are taken from it only (the sentence
     before is read on its own when it is picked). With `query`, a widened sentence scores the share
     of the question's words that it and its context hold, when that is more than its own."""
+    terms = set(tokenize(query or ""))
     out = []
     for answer in picked:
         sentence = answer.data or ""
@@ -80,7 +75,7 @@ def in_context(
                 document=doc,
                 document_offset=ExtractedAnswer.Span(start, end),
                 meta={**answer.meta, LEAD: end - start - len(sentence)},
-                score=max(answer.score, _overlap(query, text[start:end])) if query else answer.score,
+                score=max(answer.score, word_overlap(terms, text[start:end])) if query else answer.score,
             )
         )
     return out

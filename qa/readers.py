@@ -26,7 +26,7 @@ import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import ExtractedAnswer
 
-from index.keyword import tokenize
+from index.keyword import tokenize, word_overlap
 from index.splitting import split_sentences
 from qa.answerability import Calibrator
 from qa.config import Settings
@@ -82,12 +82,10 @@ class OverlapReader:
         for doc in documents:
             text = doc.content or ""
             for span in split_sentences(text):
-                words = set(tokenize(text[span.start : span.end]))
-                score = len(terms & words) / len(terms) if terms else 0.0
                 answers.append(
                     ExtractedAnswer(
                         query=query,
-                        score=score,
+                        score=word_overlap(terms, text[span.start : span.end]),
                         data=text[span.start : span.end],
                         document=doc,
                         document_offset=ExtractedAnswer.Span(span.start, span.end),
