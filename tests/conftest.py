@@ -115,3 +115,22 @@ def real_assistant(real_index_dir: Path):
     assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline")
     assistant.warm_up()
     return assistant
+
+
+@pytest.fixture(scope="session")
+def tiny_qa_model(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer BERT question-answering model with the bundled tokenizer, saved
+    like a hub model: the hub reader's path and the engines, without the real weights."""
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    from index.embedding import bundled_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-qa")
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=512,
+    )  # fmt: skip
+    BertForQuestionAnswering(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

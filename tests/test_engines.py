@@ -18,24 +18,6 @@ from index.engines import load_encoder
 from qa.errors import ConfigError
 
 
-@pytest.fixture(scope="module")
-def tiny_reader(tmp_path_factory) -> Path:
-    """A randomly initialised 2-layer BERT question-answering model with the bundled tokenizer."""
-    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
-
-    from qa.readers import BUNDLED_READER
-
-    folder = tmp_path_factory.mktemp("tiny-reader")
-    tokenizer = AutoTokenizer.from_pretrained(str(BUNDLED_READER))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )  # fmt: skip
-    BertForQuestionAnswering(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture
 def own_cache(tmp_path, monkeypatch) -> Path:
     """An empty export cache and no engine loaded yet in this process."""
@@ -45,26 +27,26 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "cache"
 
 
-def test_a_failed_export_falls_back_to_torch_and_says_so(tiny_reader, own_cache, monkeypatch, caplog):
+def test_a_failed_export_falls_back_to_torch_and_says_so(tiny_qa_model, own_cache, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("exporter crashed")
 
     monkeypatch.setattr(engines, "export_onnx", broken)
-    encoder = load_encoder(tiny_reader, "qa")
+    encoder = load_encoder(tiny_qa_model, "qa")
     assert encoder.engine == "torch-fp32"
     assert "falling back" in caplog.text and "exporter crashed" in caplog.text
     start, end = encoder.run(np.array([[101, 2040, 102, 2859, 102]]), np.ones((1, 5), dtype=np.int64))
     assert start.shape == end.shape == (1, 5)
 
 
-def test_the_export_is_made_once_and_keyed_by_the_weights(tiny_reader, own_cache, tmp_path):
-    encoder = load_encoder(tiny_reader, "qa")
+def test_the_export_is_made_once_and_keyed_by_the_weights(tiny_qa_model, own_cache, tmp_path):
+    encoder = load_encoder(tiny_qa_model, "qa")
     assert encoder.engine == "onnx"
     exports = list(own_cache.glob("qa-*/model.onnx"))
     assert len(exports) == 1
     copy = tmp_path / "retrained"
     copy.mkdir()
-    for f in tiny_reader.iterdir():
+    for f in tiny_qa_model.iterdir():
         (copy / f.name).write_bytes(f.read_bytes())
     assert engines.onnx_path(str(copy), "qa") == exports[0]  # same weights elsewhere: same export
     weights = copy / "model.safetensors"
@@ -72,11 +54,11 @@ def test_the_export_is_made_once_and_keyed_by_the_weights(tiny_reader, own_cache
     assert engines.onnx_path(str(copy), "qa") != exports[0]
 
 
-def test_onnx_and_torch_give_the_same_logits(tiny_reader, own_cache):
+def test_onnx_and_torch_give_the_same_logits(tiny_qa_model, own_cache):
     ids = np.array([[101, 2040, 2001, 14755, 102, 2859, 14755, 2184, 102, 0]])
     mask = np.array([[1] * 9 + [0]])
-    onnx = load_encoder(tiny_reader, "qa", "onnx").run(ids, mask)
-    torch = load_encoder(tiny_reader, "qa", "torch-fp32").run(ids, mask)
+    onnx = load_encoder(tiny_qa_model, "qa", "onnx").run(ids, mask)
+    torch = load_encoder(tiny_qa_model, "qa", "torch-fp32").run(ids, mask)
     for a, b in zip(onnx, torch, strict=True):
         np.testing.assert_allclose(a[:, :9], b[:, :9], atol=1e-4)
 
@@ -89,9 +71,9 @@ def test_an_unknown_engine_is_a_clear_error(monkeypatch):
         engines.requested_engine()
 
 
-def test_bf16_is_refused_without_the_cpu_instructions(tiny_reader, own_cache, monkeypatch, caplog):
+def test_bf16_is_refused_without_the_cpu_instructions(tiny_qa_model, own_cache, monkeypatch, caplog):
     monkeypatch.setattr(engines, "cpu_has_bf16", lambda: False)
-    assert load_encoder(tiny_reader, "qa", "torch-bf16").engine == "torch-fp32"
+    assert load_encoder(tiny_qa_model, "qa", "torch-bf16").engine == "torch-fp32"
     assert "no bfloat16 instructions" in caplog.text
 
 

@@ -9,24 +9,6 @@ from qa import Assistant
 from qa.errors import ConfigError
 
 
-@pytest.fixture(scope="module")
-def tiny_qa_model(tmp_path_factory) -> Path:
-    """A randomly initialised 2-layer BERT question-answering model, saved like a hub model."""
-    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
-
-    from index.embedding import bundled_model_path
-
-    folder = tmp_path_factory.mktemp("tiny-qa")
-    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )  # fmt: skip
-    BertForQuestionAnswering(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 def hash_config(tmp_path: Path, **settings) -> Path:
     seeds = tmp_path / "seeds"
     seeds.mkdir(exist_ok=True)
