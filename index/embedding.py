@@ -167,20 +167,10 @@ def mean_pooled_model(folder: str) -> MeanPooledModel:
         return _models[key]
 
 
-@component
-class BundledTextEmbedder:
-    """The bundled embedding model for one text (a question), on the picked engine."""
+class _BundledModel:
+    """What the bundled embedders share: the process's one loaded model, and the engine it runs on."""
 
-    def __init__(self, *, model: str = BUNDLED) -> None:
-        self.model = model
-        self._model: MeanPooledModel | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, model=self.model)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BundledTextEmbedder:
-        return default_from_dict(cls, data)
+    _model: MeanPooledModel | None = None
 
     def warm_up(self) -> None:
         if self._model is None:
@@ -189,6 +179,22 @@ class BundledTextEmbedder:
     @property
     def engine(self) -> str | None:
         return self._model.engine if self._model is not None else None
+
+
+@component
+class BundledTextEmbedder(_BundledModel):
+    """The bundled embedding model for one text (a question), on the picked engine."""
+
+    def __init__(self, *, model: str = BUNDLED) -> None:
+        self.model = model
+        self._model = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, model=self.model)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BundledTextEmbedder:
+        return default_from_dict(cls, data)
 
     @component.output_types(embedding=list[float])
     def run(self, text: str) -> dict[str, Any]:
@@ -200,12 +206,12 @@ class BundledTextEmbedder:
 
 
 @component
-class BundledDocumentEmbedder:
+class BundledDocumentEmbedder(_BundledModel):
     """The bundled embedding model for passages, batched by length, on the picked engine."""
 
     def __init__(self, *, model: str = BUNDLED, batch_size: int = EMBED_BATCH) -> None:
         self.model, self.batch_size = model, batch_size
-        self._model: MeanPooledModel | None = None
+        self._model = None
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, model=self.model, batch_size=self.batch_size)
@@ -213,14 +219,6 @@ class BundledDocumentEmbedder:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BundledDocumentEmbedder:
         return default_from_dict(cls, data)
-
-    def warm_up(self) -> None:
-        if self._model is None:
-            self._model = mean_pooled_model(bundled_model_path())
-
-    @property
-    def engine(self) -> str | None:
-        return self._model.engine if self._model is not None else None
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
