@@ -134,3 +134,17 @@ def tiny_qa_model(tmp_path_factory) -> Path:
     BertForQuestionAnswering(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def read_only_assistant(tmp_path: Path):
+    """A fake-model assistant over the article with `read_only: true`: answers, takes no documents."""
+    from qa import Assistant
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    config = write_config(
+        folder, embedding_model="hash", reader="offline", offline_model="overlap",
+        index_dir=str(folder / "index"), seeds_dir=str(ARTICLE.parent), read_only=True,
+    )  # fmt: skip
+    return Assistant.from_config(config)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from test_ui import HARBOUR
 
-from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve, write_config
-from qa import Assistant
+from conftest import ARTICLE, EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve
 from qa.uploads import MAX_FILE_BYTES
 
 
@@ -72,16 +71,10 @@ def test_malformed_chat_input_gets_a_message_not_a_crash(client):
     assert len(details["rewritten_question"]) <= 4000
 
 
-def test_a_read_only_chat_answers_but_takes_no_documents(tmp_path):
+def test_a_read_only_chat_answers_but_takes_no_documents(read_only_assistant):
     from gradio_client import Client
 
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    config = write_config(
-        folder, embedding_model="hash", reader="offline", offline_model="overlap",
-        index_dir=str(folder / "index"), seeds_dir=str(ARTICLE.parent), read_only=True,
-    )  # fmt: skip
-    app = serve(Assistant.from_config(config))
+    app = serve(read_only_assistant)
     try:
         client = Client(app.local_url, verbose=False)
         reply, _ = client.predict(EXAMPLE_QUESTION, api_name="/chat")

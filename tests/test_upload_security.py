@@ -179,20 +179,6 @@ def upload(base: str, *files: tuple[str, bytes]) -> httpx.Response:
     return httpx.post(f"{base}gradio_api/upload", files=parts, timeout=30)
 
 
-@pytest.fixture
-def read_only_assistant(tmp_path):
-    from conftest import write_config
-    from qa import Assistant
-
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    config = write_config(
-        folder, embedding_model="hash", reader="offline", offline_model="overlap",
-        index_dir=str(folder / "index"), seeds_dir=str(ARTICLE.parent), read_only=True,
-    )  # fmt: skip
-    return Assistant.from_config(config)
-
-
 @pytest.mark.parametrize("how", ["launched", "mounted"])
 def test_a_read_only_chat_refuses_uploads(read_only_assistant, how, tmp_path):
     from gradio.utils import get_upload_folder
