@@ -264,3 +264,17 @@ def test_the_shipped_stages_draws_are_reproduced_so_the_next_stage_sees_only_new
     # third 62,857; a change to sampling or to the stage table would silently retrain on seen ones
     assert len(drawn_by(STAGES[:2])) == 43_493
     assert len(drawn_by(STAGES[:3])) == 62_857
+
+
+@pytest.mark.slow
+def test_a_further_epoch_keeps_every_unseen_question_and_as_many_seen_ones_as_asked(tmp_path):
+    from qa.training.squad import load_squad
+    from qa.training.unseen import SQUAD11, STAGES, drawn_by, main
+
+    out = tmp_path / "next.json.gz"
+    main([str(out), "--after", "4", "--again", "1000", "--seed", "17"])
+    kept = {q.id for q in load_squad(out)}
+    drawn = drawn_by(STAGES[:4])
+    unseen = {q.id for q in load_squad(SQUAD11)} - drawn
+    assert len(unseen) == 9_854  # docs/reader.md: what four stages left of SQuAD 1.1
+    assert unseen <= kept and len(kept & drawn) == 1000

@@ -3,7 +3,8 @@
 `python -m qa.training.unseen OUT.json.gz [--after N]` redraws the answerable questions each earlier
 stage sampled (`qa train-reader --sample`, with its data files and seed, as docs/reader.md records
 them) and writes the SQuAD 1.1 training file without them, so a further stage (`--base
-qa/models/reader`) trains on questions the reader has never seen.
+qa/models/reader`) trains on questions the reader has never seen. `--again N` keeps N of the drawn
+ones too, picked at random: a stage that finishes one epoch and starts the next.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import gzip
 import json
 import logging
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +78,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the .json.gz to write")
     parser.add_argument("--after", type=int, default=len(STAGES), help="stages drawn so far")
+    parser.add_argument(
+        "--again", type=int, default=0, metavar="N", help="also keep N drawn ones, at random (a next epoch)"
+    )
+    parser.add_argument("--seed", type=int, default=17, help="seed of the --again draw")
     args = parser.parse_args(argv)
-    drawn = drawn_by(STAGES[: args.after])
+    drawn = drawn_by(STAGES[: args.after]) & {q.id for q in load_squad(SQUAD11)}
+    again = random.Random(args.seed).sample(sorted(drawn), min(args.again, len(drawn)))
+    drawn -= set(again)
     with gzip.open(SQUAD11, "rt", encoding="utf-8") as f:
         data = json.load(f)
     for article in data["data"]:
@@ -87,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
         json.dump(data, f)
     left = sum(len(p["qas"]) for a in data["data"] for p in a["paragraphs"])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger(__name__).info("%s: %d SQuAD 1.1 questions no stage drew", args.out, left)
+    logging.getLogger(__name__).info(
+        "%s: %d SQuAD 1.1 questions, %d unseen, %d again", args.out, left, left - len(again), len(again)
+    )
 
 
 if __name__ == "__main__":
