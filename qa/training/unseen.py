@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=17, help="seed of the --again draw")
     args = parser.parse_args(argv)
+    if args.again < 0:
+        parser.error(f"--again {args.again}: give how many drawn questions to keep again, 0 or more")
     drawn = drawn_by(STAGES[: args.after]) & {q.id for q in load_squad(SQUAD11)}
     again = random.Random(args.seed).sample(sorted(drawn), min(args.again, len(drawn)))
     drawn -= set(again)
