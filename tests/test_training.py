@@ -278,3 +278,12 @@ def test_a_further_epoch_keeps_every_unseen_question_and_as_many_seen_ones_as_as
     unseen = {q.id for q in load_squad(SQUAD11)} - drawn
     assert len(unseen) == 9_854  # docs/reader.md: what four stages left of SQuAD 1.1
     assert unseen <= kept and len(kept & drawn) == 1000
+
+
+def test_a_negative_again_count_is_one_usage_line(tmp_path, capsys):
+    from qa.training.unseen import main
+
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "next.json.gz"), "--again", "-3"])
+    assert "--again -3: give how many drawn questions to keep again, 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "next.json.gz").exists()
