@@ -85,11 +85,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.again < 0:
         parser.error(f"--again {args.again}: give how many drawn questions to keep again, 0 or more")
-    drawn = drawn_by(STAGES[: args.after]) & {q.id for q in load_squad(SQUAD11)}
-    again = random.Random(args.seed).sample(sorted(drawn), min(args.again, len(drawn)))
-    drawn -= set(again)
     with gzip.open(SQUAD11, "rt", encoding="utf-8") as f:
         data = json.load(f)
+    ids = {qa["id"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]}
+    drawn = drawn_by(STAGES[: args.after]) & ids  # the dev articles' draws are not in this file
+    again = random.Random(args.seed).sample(sorted(drawn), min(args.again, len(drawn)))
+    drawn -= set(again)
     for article in data["data"]:
         for paragraph in article["paragraphs"]:
             paragraph["qas"] = [qa for qa in paragraph["qas"] if qa["id"] not in drawn]
