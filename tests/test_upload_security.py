@@ -264,6 +264,16 @@ def test_a_stopped_chat_leaves_no_uploads_behind(fake_config, tmp_path, command)
 NFC, NFD = "caf\u00e9.txt", "cafe\u0301.txt"
 
 
+def look_alike_files(folder):
+    """Two folders under `folder`, "first" holding NFC and "second" NFD, each a different text."""
+    first, second = folder / "first", folder / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / NFC).write_text("The caf\u00e9 opens at nine.\n", encoding="utf-8")
+    (second / NFD).write_text("The caf\u00e9 opens at ten.\n", encoding="utf-8")
+    return first, second
+
+
 @pytest.mark.parametrize(
     ("raw", "name"),
     [
@@ -283,11 +293,7 @@ def test_document_names_are_nfc_without_invisible_characters(raw, name):
 
 
 def test_a_name_in_nfd_replaces_its_nfc_twin_in_the_index_and_the_chat(fake_assistant, tmp_path):
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
-    (first / NFC).write_text("The caf\u00e9 opens at nine.\n", encoding="utf-8")
-    (second / NFD).write_text("The caf\u00e9 opens at ten.\n", encoding="utf-8")
+    first, second = look_alike_files(tmp_path)
     assert list(fake_assistant.documents()) == [ARTICLE.name]  # built from the seeds
     assert fake_assistant.index([first / NFC]).added == [NFC]
     assert fake_assistant.index([second / NFD]).updated == [NFC]
@@ -302,11 +308,7 @@ def test_a_name_in_nfd_replaces_its_nfc_twin_in_the_index_and_the_chat(fake_assi
 def test_uploads_named_alike_replace_each_other_and_controls_are_dropped(client, tmp_path):
     from gradio_client import handle_file
 
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
-    (first / NFC).write_text("The caf\u00e9 opens at nine.\n", encoding="utf-8")
-    (second / NFD).write_text("The caf\u00e9 opens at ten.\n", encoding="utf-8")
+    first, second = look_alike_files(tmp_path)
     tricky = tmp_path / "rtl\u202etxt.md"
     tricky.write_text("Right to left.\n", encoding="utf-8")
     status, _ = client.predict([handle_file(first / NFC), handle_file(tricky)], api_name="/add_documents")
