@@ -137,12 +137,14 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
     not a loopback address, unless --no-login waives it.
     """
     try:  # the UI sits on top of qa; imported only for this verb
-        from ui.access import AUTH_VAR, check_exposure, logins
+        from ui.access import AUTH_VAR, check_exposure, logins, trusted_proxies
         from ui.app import launch
     except ImportError as exc:
         raise ConfigError(f"the chat needs the ui extra ({exc}); run `pip install -e '.[ui]'`") from exc
     auth = logins(os.environ.get(AUTH_VAR))
     check_exposure(host, auth, no_login=no_login)
+    trusted_proxies()  # a bad QA_TRUSTED_PROXIES is one line now, not after the models load
+    _check_port(host, port)
     assistant = _assistant(config, index_dir)
     if assistant.has_index():
         click.echo("loading the models and the index...", err=True)
@@ -162,6 +164,27 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
         click.echo(f"chat: {url} (Ctrl-C to stop)", err=True)
 
     launch(assistant, host=host, port=port, auth=auth, quiet=True, ready=ready)
+
+
+def _check_port(host: str, port: int) -> None:
+    """ConfigError naming --port when `host`:`port` cannot be listened on (another server holds it),
+    before anything slow is loaded."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on --host {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} on {host} is in use (another qa chat or qa serve?); "
+                "stop it or pick another port with --port"
+            ) from exc
 
 
 def _count(number: int, noun: str) -> str:
@@ -191,7 +214,7 @@ def serve_command(
     not a loopback address, unless --no-login waives them.
     """
     try:  # the server sits on top of qa; imported only for this verb
-        from ui.access import API_KEYS_VAR, AUTH_VAR, api_keys, check_exposure, logins
+        from ui.access import API_KEYS_VAR, AUTH_VAR, api_keys, check_exposure, logins, trusted_proxies
         from ui.server import create_app, serve
     except ImportError as exc:
         raise ConfigError(
@@ -202,11 +225,25 @@ def serve_command(
     check_exposure(host, keys, no_login=no_login, setting=f"{API_KEYS_VAR}=key")
     if chat:
         check_exposure(host, auth, no_login=no_login)
+        if keys and auth is None and not no_login:
+            raise ConfigError(
+                f"{API_KEYS_VAR} is set but {AUTH_VAR} is not, so the chat at /chat/ would have no login: "
+                f"set {AUTH_VAR}=user:password (or pass --no-login to serve the chat open on purpose)"
+            )
+    trusted = trusted_proxies()
+    _check_port(host, port)
     assistant = _assistant(config, index_dir)
     click.echo("loading the models and the index...", err=True)
-    app = create_app(assistant, chat=chat, auth=auth, api_keys=keys, host=host)
+    open_chat = chat and auth is None and no_login
+    app = create_app(assistant, chat=chat, auth=auth, api_keys=keys, host=host, open_chat=open_chat)
+    if open_chat:
+        click.echo(
+            "the chat at /chat/ has no login (--no-login): anyone who can reach it can ask, add and "
+            "remove documents",
+            err=True,
+        )
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
-    serve(app, host, port)
+    serve(app, host, port, trusted)
 
 
 def _register_verbs() -> None:

@@ -52,7 +52,12 @@ def _server(folder: Path, *, start: bool) -> Any:
 
 def start_database(folder: Path) -> str:
     """Start (or find running) the database in `folder`, with pgvector; its connection string."""
-    import psycopg
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ConfigError(
+            f"a local database needs the pgvector extra ({exc}); run `pip install -e '.[pgvector]'`"
+        ) from exc
 
     url = _server(folder, start=True).get_uri()
     with psycopg.connect(url, autocommit=True) as conn:

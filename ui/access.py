@@ -10,10 +10,14 @@ Two guards stand in front of every way the assistant is served (`qa chat`, `qa s
   DNS rebinding (its requests carry the attacker's host name).
 - `Failures` / `LoginThrottle`: after a few failed logins (or API keys) from one client address, each
   further try must wait, twice as long each time, up to five minutes (429 with Retry-After).
+
+The client address is the connection's, never what a request writes in `X-Forwarded-For`, unless the
+connection comes from a proxy the operator names in QA_TRUSTED_PROXIES (`trusted_proxies`).
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import logging
@@ -32,6 +36,7 @@ logger = logging.getLogger(__name__)
 AUTH_VAR = "QA_AUTH"
 API_KEYS_VAR = "QA_API_KEYS"
 ALLOWED_HOSTS_VAR = "QA_ALLOWED_HOSTS"
+TRUSTED_PROXIES_VAR = "QA_TRUSTED_PROXIES"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 FREE_FAILURES = 5  # failed logins from one address before it has to wait
@@ -61,6 +66,33 @@ def api_keys(value: str | None) -> list[str] | None:
     if any(len(k) < 8 or " " in k for k in keys):
         raise BadInputError(f"{API_KEYS_VAR} must be key[,key...], each 8 or more characters with no spaces")
     return keys
+
+
+def key_matches(key: str, keys: list[str]) -> bool:
+    """Whether `key` is one of `keys`, compared in constant time (every key is compared, so the time
+    taken tells a guesser nothing about how much of a key was right)."""
+    given = key.encode("utf-8", "surrogatepass")
+    found = False
+    for candidate in keys:
+        found |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogatepass"))
+    return found
+
+
+def trusted_proxies(value: str | None = None) -> list[str]:
+    """The proxies whose `X-Forwarded-For` names the client (QA_TRUSTED_PROXIES, or `value`): addresses
+    or networks, comma-separated; none by default, so a client cannot pick the address the login
+    brake counts by writing a header."""
+    value = os.environ.get(TRUSTED_PROXIES_VAR, "") if value is None else value
+    proxies = [item.strip() for item in value.split(",") if item.strip()]
+    for item in proxies:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise BadInputError(
+                f"{TRUSTED_PROXIES_VAR} must be the addresses of your proxies (e.g. 10.0.0.2,10.1.0.0/16); "
+                f"fix {item[:100]!r}"
+            ) from None
+    return proxies
 
 
 def is_loopback(host: str) -> bool:
@@ -240,3 +272,44 @@ class LoginThrottle:
             await send(message)
 
         await self.app(scope, receive, watched)
+
+
+class LoginRequired:
+    """ASGI middleware over a Gradio app with logins: the routes Gradio itself leaves open to anyone
+    (its heartbeat stream, whose end runs the session's unload events) need the login too: 401 with
+    what to do."""
+
+    OPEN_ROUTES = ("/gradio_api/heartbeat/",)
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        gradio = scope.get("app")
+        if (
+            scope["type"] == "http"
+            and any(route in scope.get("path", "") for route in self.OPEN_ROUTES)
+            and getattr(gradio, "auth", None) is not None
+            and not _logged_in(gradio, scope)
+        ):
+            await _send_json(send, 401, {"error": "log in to the chat first (a user from QA_AUTH)"})
+            return
+        await self.app(scope, receive, send)
+
+
+def _logged_in(gradio: Any, scope: dict) -> bool:
+    """Whether the request carries the session cookie of a login to the Gradio app `gradio`."""
+    return _logged_in_user(gradio, scope) is not None
+
+
+def _logged_in_user(gradio: Any, scope: dict) -> str | None:
+    """The user whose login to the Gradio app `gradio` the request's session cookie holds, if any."""
+    from starlette.requests import HTTPConnection
+
+    if gradio is None:
+        return None
+    cookies = HTTPConnection(scope).cookies
+    suffix = getattr(gradio, "cookie_id", "")
+    token = cookies.get(f"access-token-{suffix}") or cookies.get(f"access-token-unsecure-{suffix}")
+    user = getattr(gradio, "tokens", {}).get(token) if token else None
+    return str(user) if user is not None else None

@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import inspect
 import logging
+import os
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -31,12 +32,13 @@ from starlette.middleware import Middleware
 
 from qa import Answer, Assistant, BadInputError, QAError
 from qa.uploads import DOCUMENT_TYPES, MAX_FILE_BYTES
-from ui.access import HostCheck, LoginThrottle, served_hosts
+from ui.access import HostCheck, LoginRequired, LoginThrottle, served_hosts, trusted_proxies
 from ui.follow import FOLLOW_JS
 from ui.history import Turn, clean_history, plain_history
-from ui.limits import BodyLimit, gradio_app_kwargs
+from ui.http_errors import public_error
+from ui.limits import BodyLimit, bound_queue, gradio_app_kwargs
 from ui.render import document_rows, markdown_text, turn_messages
-from ui.upload_guard import UploadGuard, clean_uploads, cleaning_lifespan
+from ui.upload_guard import UploadGuard, clean_uploads, cleaning_lifespan, uploads_of
 from ui.uploads import add_documents, forget_uploads, remove_document
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ def _reply(assistant: Assistant, question: str, history: list[dict]) -> Answer |
     try:
         return assistant.ask(question, history=history)
     except QAError as exc:
-        return f"error: {exc}"
+        return f"error: {public_error(exc)[1]}"  # the database's address and such go to the log
     except Exception:
         logger.exception("answering %r failed", question)
         return FAILED
@@ -106,7 +108,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             question = assistant.check_question(message)
             answer = assistant.ask(question, history=clean_history(history))
         except QAError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise gr.Error(public_error(exc)[1], print_exception=False) from exc
         return answer.display_text, {**answer.to_dict(), "rewritten_question": answer.rewritten_question}
 
     # gr.api reads the endpoint's inputs and outputs from the type hints: resolve the string ones.
@@ -116,19 +118,24 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         rows = document_rows(assistant.documents())
         return rows, gr.update(choices=[row[0] for row in rows], value=None)
 
-    def upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, list[list]]:  # noqa: B008
+    def upload(
+        paths: list[str] | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, list[list]]:
         progress(0, desc="Checking the files")
 
         def embedded(done: int, total: int) -> None:
             progress((done, total), desc="Indexing passages", unit="passages")
 
         folder = get_upload_folder()
-        try:  # only what Gradio received as uploads: a client could name any file on the server
-            status = add_documents(
-                assistant, paths, progress=embedded, received=app.upload_file_set, folder=folder
-            )
+        # only what Gradio received as uploads from this client: a client could name any file on
+        # the server, or another client's pending upload
+        mine = uploads_of(request, app.upload_file_set, owners)
+        try:
+            status = add_documents(assistant, paths, progress=embedded, received=mine, folder=folder)
         finally:  # indexed or refused, the uploaded copy is not needed any more
-            forget_uploads(paths, app.upload_file_set, folder)
+            forget_uploads([p for p in paths or [] if p in mine], app.upload_file_set, folder)
         return status, document_rows(assistant.documents())
 
     def after_upload() -> tuple[None, Any]:
@@ -138,14 +145,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             status = remove_document(assistant, name)
         except QAError as exc:
-            status = f"Not removed: {markdown_text(str(exc))}"
+            status = f"Not removed: {markdown_text(public_error(exc)[1])}"
         rows, choices = documents()
         return status, rows, choices
 
+    owners: dict[str, str] = {}  # each pending upload's owner (UploadGuard notes them)
     read_only = assistant.settings.read_only
     listed = document_rows(assistant.documents())  # in the page itself: no empty table while it loads
     # delete_cache: uploads Gradio still holds go after an hour, and all of them when the server stops
     with gr.Blocks(title="Ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        app.upload_owners = owners  # type: ignore[attr-defined]
         turns = gr.State([])
         gr.Markdown(
             "# Ask your documents\n"
@@ -269,6 +278,7 @@ def upload_guard(app: gr.Blocks, assistant: Assistant, seen: set[str] | None = N
         UploadGuard,
         received=app.upload_file_set,
         seen=seen,
+        owners=getattr(app, "upload_owners", None),
         read_only=assistant.settings.read_only,
         max_request_bytes=MAX_UPLOAD_BYTES,
     )
@@ -278,10 +288,11 @@ def mount_chat(server: Any, assistant: Assistant, path: str, auth: list[tuple[st
     """Mount the chat on the FastAPI app `server` at `path` (`qa serve --chat`), with the same
     bounds on uploads as `launch`."""
     app = build_app(assistant)
+    bound_queue(app)
     seen: set[str] = set()
     gr.mount_gradio_app(
         server, app, path=path, auth=auth, max_file_size=MAX_UPLOAD_BYTES,
-        app_kwargs=gradio_app_kwargs([upload_guard(app, assistant, seen)]),
+        app_kwargs=gradio_app_kwargs([Middleware(LoginRequired), upload_guard(app, assistant, seen)]),
     )  # fmt: skip
     # uvicorn ends a SIGTERM by raising it again once stopped, so no exit handler runs: clean here
     served = server.router.lifespan_context
@@ -321,9 +332,12 @@ def launch(
     called once the chat listens (`qa chat` says there what it serves)."""
     assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
     app = build_app(assistant)
-    app.queue()
+    bound_queue(app)  # no client can fill it
     if block:
         _stop_on_sigterm()
+    # uvicorn (which Gradio starts) believes X-Forwarded-For from the proxies named here only: by
+    # default none, so the address the login brake counts is the connection's (QA_TRUSTED_PROXIES)
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(trusted_proxies())
     app.launch(
         server_name=host,
         server_port=port,
@@ -336,6 +350,7 @@ def launch(
             [
                 Middleware(HostCheck, allowed=served_hosts(host)),
                 Middleware(LoginThrottle),
+                Middleware(LoginRequired),
                 Middleware(BodyLimit, exempt=("/gradio_api/upload", "/upload")),
                 upload_guard(app, assistant),
             ]

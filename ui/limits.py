@@ -8,7 +8,11 @@ history, a queue message) is JSON that is read into memory whole, so it gets thi
 from __future__ import annotations
 
 import json
+import logging
+import math
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 
@@ -77,10 +81,75 @@ async def _unknown_endpoint(request: Any, exc: Exception) -> Any:
     return JSONResponse({"error": "the request failed; the server log says why"}, status_code=500)
 
 
+async def _invalid_request(request: Any, exc: Any) -> Any:
+    """A request body Gradio's routes cannot read: 422 with where and what, without pydantic's
+    internals (the input echoed back, its documentation URL)."""
+    from fastapi.responses import JSONResponse
+
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "the body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    message = "; ".join(parts) + "; this chat's API is listed at gradio_api/info"
+    return JSONResponse({"error": message, "detail": message}, status_code=422)
+
+
 def gradio_app_kwargs(middleware: list[Any] | None = None) -> dict[str, Any]:
     """`app_kwargs` for Gradio's app, launched (`qa chat`) or mounted (`qa serve --chat`): the
-    `middleware` and the handlers that turn its endpoint-lookup errors into 404s."""
+    `middleware` and the handlers that turn its endpoint-lookup errors into 404s and its request
+    validation errors into one line."""
+    from fastapi.exceptions import RequestValidationError
     from gradio.route_utils import FnIndexInferError
 
-    handlers = {FnIndexInferError: _unknown_endpoint, KeyError: _unknown_endpoint}
+    handlers = {
+        FnIndexInferError: _unknown_endpoint,
+        KeyError: _unknown_endpoint,
+        RequestValidationError: _invalid_request,
+    }
     return {"middleware": middleware or [], "exception_handlers": handlers}
+
+
+# ---- the chat's queue: bounded, and no client may fill it -----------------------------------------
+
+MAX_QUEUED = 64  # questions and index changes waiting or running, all clients together
+MAX_QUEUED_PER_SESSION = 4  # one browser tab or gradio_client Client
+MAX_QUEUED_PER_ADDRESS = 32  # every session from one address (people behind one NAT share it)
+
+
+def _address(request: Any) -> str:
+    client = getattr(request, "client", None)
+    return str(client.host) if client else "unknown"
+
+
+def bound_queue(
+    blocks: Any, *, max_size: int = MAX_QUEUED, per_session: int = MAX_QUEUED_PER_SESSION,
+    per_address: int = MAX_QUEUED_PER_ADDRESS,
+) -> None:  # fmt: skip
+    """Give the Gradio Blocks `blocks` a queue of at most `max_size` events (Gradio refuses the rest
+    with 503), of which one session may hold `per_session` and one address `per_address`: a client
+    over its share gets 429 "too many requests ...; try again in N s" (N from the time answers take),
+    so one client's flood never makes another person wait behind it."""
+    from fastapi import HTTPException
+
+    blocks.queue(max_size=max_size)
+    queue = blocks._queue
+    push = queue.push
+
+    async def limited_push(body: Any, request: Any, username: str | None) -> Any:
+        events = [e for q in queue.event_queue_per_concurrency_id.values() for e in q.queue]
+        events += [e for job in queue.active_jobs if job for e in job]
+        session, address = body.session_hash, _address(request)
+        from_session = sum(1 for e in events if session and e.session_hash == session)
+        from_address = sum(1 for e in events if _address(e.request) == address)
+        if from_session >= per_session or from_address >= per_address:
+            times = [t.avg_time for t in queue.process_time_per_fn.values() if t.avg_time]
+            wait = max(1, min(60, math.ceil(max(times, default=1.0) * max(from_session, 1))))
+            who = "session" if from_session >= per_session else "address"
+            logger.warning("refused a queued request from %s: %d waiting from its %s", address,
+                           max(from_session, from_address), who)  # fmt: skip
+            cap = per_session if who == "session" else per_address
+            message = f"too many requests from your {who} at once ({cap} waiting); try again in {wait} s"
+            raise HTTPException(status_code=429, detail=message, headers={"Retry-After": str(wait)})
+        return await push(body=body, request=request, username=username)
+
+    queue.push = limited_push

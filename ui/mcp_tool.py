@@ -9,6 +9,7 @@ instead of "General unhandled error in call_tool ..." with Python's internals.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,13 +21,15 @@ from mcp.server.lowlevel import Server
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from qa import Assistant
+from ui.access import client_address
 from ui.http_errors import public_error
 from ui.render import markdown_reply
 
@@ -99,10 +102,11 @@ def mcp_app(assistant: Assistant, allowed_hosts: list[str] | None) -> Starlette:
     async def streamable_http(scope: Scope, receive: Receive, send: Send) -> None:
         await sessions.handle_request(scope, receive, send)
 
-    async def handle_sse(request: Request) -> Response:
-        async with sse.connect_sse(request.scope, request.receive, request._send) as (read, write):
+    async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
+        # a plain ASGI app: the stream is the whole response, so nothing is sent once it closes
+        # (an endpoint returning a Response() after it logged an AssertionError per closed stream)
+        async with sse.connect_sse(scope, receive, send) as (read, write):
             await server.run(read, write, server.create_initialization_options())
-        return Response()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -111,9 +115,94 @@ def mcp_app(assistant: Assistant, allowed_hosts: list[str] | None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/sse", endpoint=handle_sse),
+            Route("/sse", endpoint=handle_sse, methods=["GET"]),
             Mount("/messages/", app=sse.handle_post_message),
             Mount("/mcp", app=streamable_http),
         ],
+        middleware=[Middleware(JsonRpcGuard)],
         lifespan=lifespan,
     )
+
+
+# ---- messages the SDK would answer with a 500 and a traceback, or with pydantic's internals -----------
+
+MAX_DEPTH = 64  # nesting of a message's JSON; an MCP call needs a handful
+MAX_ID_CHARS = 200
+INVALID = (
+    'not a JSON-RPC 2.0 message: send one object with jsonrpc "2.0", an id (a string or an integer '
+    f"of at most {MAX_ID_CHARS} characters), a method and params as an object"
+)
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_message(body: bytes) -> tuple[int, str] | None:
+    """(JSON-RPC error code, one line) for a body the MCP endpoints should not try to read, else None:
+    not JSON, a number past Python's 4,300 digits, nesting past MAX_DEPTH, not a JSON-RPC message."""
+    try:
+        message = json.loads(body)
+    except RecursionError:
+        return -32700, f"the JSON nests too deep; at most {MAX_DEPTH} levels"
+    except ValueError:
+        return -32700, "not JSON (or a number over 4,300 digits); send a JSON-RPC 2.0 message"
+    if _too_deep(message):
+        return -32600, f"the message nests too deep; at most {MAX_DEPTH} levels"
+    if isinstance(message, dict):
+        ident = message.get("id", "")
+        if not isinstance(ident, int | str) or isinstance(ident, bool) or len(str(ident)) > MAX_ID_CHARS:
+            return -32600, INVALID
+    try:
+        types.JSONRPCMessage.model_validate(message)
+    except ValidationError:
+        return -32600, INVALID
+    return None
+
+
+class JsonRpcGuard:
+    """ASGI middleware for the MCP endpoints: a POST body the SDK would fail on (a traceback and a
+    500) or answer with pydantic's internals gets a 400 JSON-RPC error of one line, and one log line."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:  # bounded: the server's BodyLimit stands in front
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        problem = check_message(body)
+        if problem is not None:
+            code, text = problem
+            logger.warning("refused an MCP message from %s: %s", client_address(scope), text)
+            payload = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": text}})
+            response = Response(payload, status_code=400, media_type="application/json")
+            await response(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -35,7 +35,15 @@ from starlette.middleware import Middleware
 
 from qa import Assistant
 from qa.errors import QAError
-from ui.access import Failures, HostCheck, LoginThrottle, client_address, served_hosts, too_many
+from ui.access import (
+    Failures,
+    HostCheck,
+    LoginThrottle,
+    client_address,
+    key_matches,
+    served_hosts,
+    too_many,
+)
 from ui.http_errors import error_response, public_error
 from ui.limits import BodyLimit
 from ui.mcp_tool import TOOL, mcp_app
@@ -119,11 +127,16 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str, str]] | None = None,
-               api_keys: list[str] | None = None, host: str = "127.0.0.1") -> FastAPI:  # fmt: skip
+               api_keys: list[str] | None = None, host: str = "127.0.0.1",
+               open_chat: bool = False) -> FastAPI:  # fmt: skip
     """The server's app; `chat` mounts the Gradio chat at /chat/ (with `auth` logins); `api_keys`
     makes every API request but /health carry `Authorization: Bearer <key>`; `host` (the address
     listened on) is one of the host names requests may name, with the loopback ones and
-    QA_ALLOWED_HOSTS's."""
+    QA_ALLOWED_HOSTS's.
+
+    Whenever a credential is configured, every route needs one: the chat's routes a login (`auth`),
+    else an API key, unless `open_chat` (`--no-login`) serves the chat open on purpose; the API's
+    routes an API key (with logins only, the API is closed: logins are for people, in the chat)."""
     allowed = served_hosts(host)
     assistant.warm_up()  # the models and the index load once, before the server listens
     mcp = mcp_app(assistant, allowed)
@@ -148,24 +161,37 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         ],
         responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}},
     )
-    keys = set(api_keys or ())
+    keys = list(api_keys or ())
+    redirects = ("/", "/chat") if chat else ()
+
+    def needs_key(path: str) -> bool:
+        if path in OPEN_PATHS or path in redirects:
+            return False
+        if chat and path.startswith("/chat/"):  # Gradio asks for the login itself
+            return bool(keys) and auth is None and not open_chat
+        return bool(keys or auth)
 
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any) -> Any:
-        path = request.url.path
-        if keys and path not in OPEN_PATHS and not (chat and path.startswith("/chat/")):
-            client = client_address(request.scope)
-            wait = failures.wait(client)
-            if wait > 0:
-                body, headers = too_many(wait, "API keys")
-                return JSONResponse(body, 429, headers={k.decode(): v.decode() for k, v in headers})
-            scheme, _, key = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or key not in keys:
-                failures.failed(client)
-                return error_response(
-                    401, "send an API key from the server's QA_API_KEYS as 'Authorization: Bearer KEY'"
-                )
-            failures.succeeded(client)
+        if not needs_key(request.url.path):
+            return await call_next(request)
+        if not keys:
+            return error_response(
+                401, "this server's API needs an API key: its operator sets QA_API_KEYS, and you send "
+                "'Authorization: Bearer KEY' (its logins are for the chat at /chat/)",
+            )  # fmt: skip
+        client = client_address(request.scope)
+        wait = failures.wait(client)
+        if wait > 0:
+            body, headers = too_many(wait, "API keys")
+            return JSONResponse(body, 429, headers={k.decode(): v.decode() for k, v in headers})
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key_matches(key, keys):
+            failures.failed(client)
+            return error_response(
+                401, "send an API key from the server's QA_API_KEYS as 'Authorization: Bearer KEY'"
+            )
+        failures.succeeded(client)
         return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
@@ -237,7 +263,20 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
     return app
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
+def server_config(app: FastAPI, host: str, port: int, trusted: list[str] | None = None) -> Any:
+    """uvicorn's settings for `app`: `X-Forwarded-For` is believed only from the `trusted` proxies
+    (QA_TRUSTED_PROXIES), never by default (uvicorn's default believes it from 127.0.0.1, so a client
+    on this machine, or a proxy that passes the header on, could pick the address the login brake
+    counts)."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning",
+        proxy_headers=bool(trusted), forwarded_allow_ips=list(trusted or []),
+    )  # fmt: skip
+
+
+def serve(app: FastAPI, host: str, port: int, trusted: list[str] | None = None) -> None:
+    import uvicorn
+
+    uvicorn.Server(server_config(app, host, port, trusted)).run()

@@ -17,6 +17,7 @@ from typing import Any
 
 from qa import Assistant, BadInputError, QAError
 from qa.uploads import DOCUMENT_TYPES, check_uploads, document_name
+from ui.http_errors import public_error
 from ui.render import markdown_text
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def add_documents(
             check.refused.append(str(exc))
         except QAError as exc:
             logger.exception("indexing the uploads failed")
-            return f"Nothing was added: {markdown_text(str(exc))}"
+            return f"Nothing was added: {markdown_text(public_error(exc)[1])}"
         else:
             counts = assistant.documents()
             if report.added:
