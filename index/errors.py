@@ -23,6 +23,15 @@ class BadInputError(QAError):
     """A question, a file or an argument cannot be used."""
 
 
+class FileRefusedError(BadInputError):
+    """One file is not read (unsupported, too large, unsafe, damaged, needs OCR...); the message names
+    it and says what to do, `group` is how a summary counts it ("unsupported (.exe)", "too large")."""
+
+    def __init__(self, message: str, group: str = "unreadable") -> None:
+        super().__init__(message)
+        self.group = group
+
+
 class IndexDamagedError(IndexMismatchError):
     """The index on disk cannot be read (truncated or corrupted files)."""
 
