@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from index.formats.guard import Guard, Section, check_zip, line
+from index.formats.text import by_headings
 
 HEADING_STYLES = ("Heading", "Title")
 
@@ -19,23 +20,6 @@ def _headings(document: Any) -> list[str]:
         if style.startswith(HEADING_STYLES) and paragraph.text.strip():
             found.append(paragraph.text.strip())
     return found
-
-
-def by_headings(text: str, headings: list[str]) -> list[Section]:
-    """`text` cut before each line that is the next heading; a section is located by its heading."""
-    sections: list[Section] = []
-    lines: list[str] = []
-    location: str | None = None
-    waiting = list(reversed(headings))
-    for raw in text.split("\n"):
-        if waiting and raw.strip() == waiting[-1]:
-            if lines:
-                sections.append(Section("\n".join(lines), location))
-            lines, location = [], f"section “{waiting.pop()}”"
-        lines.append(raw)
-    if lines:
-        sections.append(Section("\n".join(lines), location))
-    return sections
 
 
 def read_docx(data: bytes, guard: Guard) -> list[Section]:

@@ -138,7 +138,7 @@ def check_zip(data: IO[bytes], guard: Guard, kind: str) -> zipfile.ZipFile:
     markup = sum(e.file_size for e in entries if e.filename.lower().endswith(_MARKUP))
     if unzipped > MAX_UNZIPPED_BYTES or markup > MAX_XML_BYTES:
         raise guard.refuse(
-            f"unzips to {unzipped / 1e6:,.0f} MB ({markup / 1e6:,.0f} MB of markup), over the "
+            f"unzips to {unzipped / 2**20:,.0f} MB ({markup / 2**20:,.0f} MB of markup), over the "
             f"{MAX_UNZIPPED_BYTES // 2**20} MB ({MAX_XML_BYTES // 2**20} MB) limit, as a zip bomb "
             "does; skipped",
             "too large",

@@ -1,5 +1,5 @@
 """Plain text (.txt) and Markdown (.md): UTF-8, or UTF-16/32 with a byte-order mark. Markdown is read
-as text (index.reading's `_strip_markdown`), one section per heading."""
+as text (index.markdown), a section per heading."""
 
 from __future__ import annotations
 
@@ -23,30 +23,44 @@ def read_text(data: bytes, guard: Guard) -> list[Section]:
     return [Section(_decoded(data, guard))]
 
 
-def heading_sections(markdown: str) -> list[tuple[str, str | None]]:
-    """Markdown source cut before each ATX heading outside code fences: (source, heading text)."""
-    parts: list[tuple[str, str | None]] = []
-    lines: list[str] = []
-    heading: str | None = None
+def headings(markdown: str) -> list[str]:
+    """The text of the ATX headings of Markdown source, outside code fences, in order."""
+    found: list[str] = []
     fenced = False
     for raw in markdown.split("\n"):
         if _FENCE.match(raw):
             fenced = not fenced
         match = None if fenced else _HEADING.match(raw)
         if match:
+            found.append(
+                re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", match.group(2))
+                .replace("*", "")
+                .replace("`", "")
+                .strip()
+            )
+    return found
+
+
+def by_headings(text: str, headings: list[str]) -> list[Section]:
+    """`text` cut before each line that is the next heading; a section is located by its heading
+    (a heading not found as a line leaves its text in the section before)."""
+    sections: list[Section] = []
+    lines: list[str] = []
+    location: str | None = None
+    waiting = list(reversed(headings))
+    for raw in text.split("\n"):
+        if waiting and raw.strip() == waiting[-1]:
             if "".join(lines).strip():
-                parts.append(("\n".join(lines), heading))
-            lines, heading = [], re.sub(r"[*_`]", "", match.group(2)).strip()
+                sections.append(Section("\n".join(lines), location))
+            lines, location = [], f"section “{waiting.pop()}”"
         lines.append(raw)
     if "".join(lines).strip():
-        parts.append(("\n".join(lines), heading))
-    return parts
+        sections.append(Section("\n".join(lines), location))
+    return sections
 
 
 def read_markdown(data: bytes, guard: Guard) -> list[Section]:
-    from index.reading import _strip_markdown  # the one Markdown-to-text the index has
+    from index.markdown import markdown_text  # the one Markdown-to-text the index has
 
-    return [
-        Section(_strip_markdown(source), f"section “{heading}”" if heading else None)
-        for source, heading in heading_sections(_decoded(data, guard))
-    ]
+    source = _decoded(data, guard)
+    return by_headings(markdown_text(source), headings(source))
