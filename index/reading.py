@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import BadInputError
+from index.markdown import markdown_text
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_PAGE_CHARS = 100_000  # a dense page of prose holds about 5,000
 MAX_DOCUMENT_CHARS = MAX_FILE_BYTES  # as much text as the largest .txt file
 MAX_PDF_CONTENT_BYTES = 32 * 1024 * 1024  # page instructions decoded, all pages together (~16 s to read)
+# A line break ends a sentence, and every sentence is split, embedded and stored: 10 MB of one-letter
+# lines would be 2.5 million passages (hours). Wrapped prose has a line per ~70 characters: 140,000 lines
+# in the largest file.
+MAX_LINES = 200_000
 
 
 _HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format (zero-width, bidirectional), surrogates, breaks
@@ -53,15 +58,6 @@ def _clean(text: str) -> str:
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
-
-
-def _strip_markdown(text: str) -> str:
-    text = re.sub(r"```.*?```", " ", text, flags=re.S)
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)
-    return re.sub(r"(\*\*|__|`)", "", text)
 
 
 _BOMS = (
@@ -196,10 +192,16 @@ def read_document(path: Path) -> SourceDocument:
     else:
         text = decode_text(data) or ""
         if suffix in {".md", ".markdown"}:
-            text = _strip_markdown(text)
+            text = markdown_text(text)
     text = _clean(text)
     if not text:
         raise BadInputError(f"{name}: no text in this file; skipped")
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        raise BadInputError(
+            f"{name}: {lines:,} lines of text, over the {MAX_LINES:,} a document may have (every line "
+            "is read as a sentence); skipped (join its lines or split the file)"
+        )
     return SourceDocument(name=name, text=text, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -22,7 +22,9 @@ _ABBREVIATIONS = {
     "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g",
     "i.e", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "vol",
 }  # fmt: skip
-_STOP = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+# Linear on any input: a stop run is only tried where it starts (the lookbehind), and taken whole
+# (possessive quantifiers), so a run of 30,000 dots is one failed attempt, not 30,000 backtracking ones.
+_STOP = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _BREAK = re.compile(r"\n\s*")
 
 
@@ -65,7 +67,7 @@ def split_sentences(text: str) -> list[Span]:
         piece = text[a:b]
         left = len(piece) - len(piece.lstrip())
         right = len(piece.rstrip())
-        if right > left and any(ch.isalnum() for ch in piece):
+        if right > left and _has_word(piece, Span(0, len(piece))):
             spans.append(Span(a + left, a + right))
     return spans
 
@@ -88,7 +90,12 @@ def _cut(text: str, span: Span, max_chars: int) -> list[Span]:
             start += 1
     if start < span.end:
         pieces.append(Span(start, span.end))
-    return [p for p in pieces if p.end > p.start]
+    # a piece of punctuation alone (a run of 30,000 dots cut up) is no passage
+    return [p for p in pieces if p.end > p.start and _has_word(text, p)]
+
+
+def _has_word(text: str, span: Span) -> bool:
+    return any(ch.isalnum() for ch in text[span.start : span.end])
 
 
 def bounded_sentences(text: str, max_chars: int) -> list[Span]:
