@@ -207,3 +207,32 @@ def _settings(config: Path) -> dict:
     import yaml
 
     return yaml.safe_load(config.read_text(encoding="utf-8"))
+
+
+def test_qa_db_start_without_the_pgvector_extra_names_it(tmp_path):
+    code = "import sys; sys.modules['psycopg'] = None; from qa.cli import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "db", "start", "--dir", str(tmp_path / "db")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "pip install -e '.[pgvector]'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", ["chat", "serve"])
+def test_a_busy_port_is_one_line_naming_port_before_anything_loads(fake_config, command):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "qa.cli", command, "--port", str(port), "--config", str(fake_config)],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "QA_AUTH": "", "QA_API_KEYS": ""},
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and f"port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "--port" in result.stderr and "GRADIO_SERVER_PORT" not in result.stderr
+    assert not (fake_config.parent / "index").exists()  # nothing was loaded or indexed first

@@ -202,6 +202,8 @@ def test_the_uploads_held_are_bounded_and_added_ones_leave_no_folder(monkeypatch
     import ui.upload_guard
 
     monkeypatch.setattr(ui.upload_guard, "MAX_HELD_BYTES", 60_000)
+    # its own upload folder: the bound counts every file in it, other chats' (and tests') too
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
     app = serve(fake_assistant)
     try:
         base = app.local_url

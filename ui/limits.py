@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def bound_queue(
     blocks.queue(max_size=max_size)
     queue = blocks._queue
     push = queue.push
+    logged: dict[str, float] = {}
 
     async def limited_push(body: Any, request: Any, username: str | None) -> Any:
         events = [e for q in queue.event_queue_per_concurrency_id.values() for e in q.queue]
@@ -145,8 +147,10 @@ def bound_queue(
             times = [t.avg_time for t in queue.process_time_per_fn.values() if t.avg_time]
             wait = max(1, min(60, math.ceil(max(times, default=1.0) * max(from_session, 1))))
             who = "session" if from_session >= per_session else "address"
-            logger.warning("refused a queued request from %s: %d waiting from its %s", address,
-                           max(from_session, from_address), who)  # fmt: skip
+            if time.monotonic() - logged.get(address, -60.0) >= 60:  # a flood: one line a minute
+                logged[address] = time.monotonic()
+                logger.warning("refusing queued requests from %s: %d waiting from its %s", address,
+                               max(from_session, from_address), who)  # fmt: skip
             cap = per_session if who == "session" else per_address
             message = f"too many requests from your {who} at once ({cap} waiting); try again in {wait} s"
             raise HTTPException(status_code=429, detail=message, headers={"Retry-After": str(wait)})

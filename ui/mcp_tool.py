@@ -102,11 +102,13 @@ def mcp_app(assistant: Assistant, allowed_hosts: list[str] | None) -> Starlette:
     async def streamable_http(scope: Scope, receive: Receive, send: Send) -> None:
         await sessions.handle_request(scope, receive, send)
 
-    async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
-        # a plain ASGI app: the stream is the whole response, so nothing is sent once it closes
-        # (an endpoint returning a Response() after it logged an AssertionError per closed stream)
-        async with sse.connect_sse(scope, receive, send) as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+    class SseStream:
+        """A plain ASGI app: the stream is the whole response, so nothing is sent once it closes (an
+        endpoint returning a Response() after it logged an AssertionError per closed stream)."""
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async with sse.connect_sse(scope, receive, send) as (read, write):
+                await server.run(read, write, server.create_initialization_options())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,7 +117,7 @@ def mcp_app(assistant: Assistant, allowed_hosts: list[str] | None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/sse", endpoint=handle_sse, methods=["GET"]),
+            Route("/sse", endpoint=SseStream(), methods=["GET"]),
             Mount("/messages/", app=sse.handle_post_message),
             Mount("/mcp", app=streamable_http),
         ],
