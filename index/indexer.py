@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from haystack import Document
 
 from index.embedding import document_embedder
 from index.errors import BadInputError
-from index.reading import SourceDocument, read_documents
+from index.reading import Place, Skipped, SourceDocument, read_documents
 from index.splitting import build_passages
 from index.stores import Change, IndexSpec, IndexView
 
@@ -29,22 +30,65 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # one message per file that could not be read
+    skipped: list[Skipped] = field(default_factory=list)  # one message per file that could not be read
     passages: int = 0  # passages in the index afterwards
     embedded: int = 0  # passages embedded by this run
 
+    @property
+    def read(self) -> list[str]:
+        """The documents this run read: added, updated or unchanged."""
+        return [*self.added, *self.updated, *self.unchanged]
+
+    def skipped_summary(self) -> str:
+        """ "skipped 3: 2 unsupported (.exe, .zip), 1 scanned PDF (install tesseract-ocr)", "" if none."""
+        return skipped_summary(self.skipped)
+
+
+_PLURALS = {"scanned PDF": "scanned PDFs", "image": "images"}
+
+
+def skipped_summary(skipped: list[Skipped]) -> str:
+    """The skipped files counted by group, the details of a group ("(.exe)", "(.zip)") merged."""
+    if not skipped:
+        return ""
+    counts: Counter[str] = Counter()
+    details: dict[str, list[str]] = {}
+    for message in skipped:
+        group = getattr(message, "group", "unreadable")
+        label, _, detail = group.partition(" (")
+        counts[label] += 1
+        kept = details.setdefault(label, [])
+        if detail and detail.rstrip(")") not in kept:
+            kept.append(detail.rstrip(")"))
+    parts = []
+    for label, count in counts.most_common():
+        noun = _PLURALS.get(label, label) if count > 1 else label
+        extra = f" ({', '.join(details[label])})" if details[label] else ""
+        parts.append(f"{count} {noun}{extra}")
+    return f"skipped {len(skipped)}: {', '.join(parts)}"
+
 
 def passages_for(doc: SourceDocument, spec: IndexSpec) -> list[Document]:
-    spans = build_passages(
-        doc.text, max_sentences=spec.max_sentences, overlap=spec.overlap, max_chars=spec.max_chars
-    )
-    return [
-        Document(
-            content=doc.text[s.start : s.end],
-            meta={"document": doc.name, "start": s.start, "end": s.end, "passage": i},
+    """The passages of each part of `doc` (a page, a slide, a row, a section: a passage never spans
+    two), each with its offsets into the document and, for a located part, its `location`."""
+    passages: list[Document] = []
+    for place in doc.places or (Place(0, len(doc.text), None),):
+        part = doc.text[place.start : place.end]
+        spans = build_passages(
+            part, max_sentences=spec.max_sentences, overlap=spec.overlap, max_chars=spec.max_chars
         )
-        for i, s in enumerate(spans)
-    ]
+        for s in spans:
+            start, end = place.start + s.start, place.start + s.end
+            meta: dict[str, Any] = {
+                "document": doc.name,
+                "start": start,
+                "end": end,
+                "passage": len(passages),
+            }
+            if place.location is not None:
+                meta["location"] = place.location
+            passages.append(Document(content=doc.text[start:end], meta=meta))
+    return passages
 
 
 class Indexer:
@@ -73,8 +117,11 @@ class Indexer:
         *,
         progress: Callable[[int, int], None] | None = None,
     ) -> tuple[Change, IndexReport]:
-        """The change that adds or replaces the documents under `paths` in `existing` (None: a new index)."""
-        docs, skipped = read_documents(paths)
+        """The change that adds or replaces the documents under `paths` in `existing` (None: a new index).
+
+        `progress(done, total)` hears the passages embedded; if it has a `reading` method, that hears
+        each file read (`index.reading.Reading`: file n of N, its pages)."""
+        docs, skipped = read_documents(paths, reading=getattr(progress, "reading", None))
         change, report = self.build_from(docs, existing, progress=progress)
         report.skipped = skipped
         return change, report
@@ -116,4 +163,4 @@ class Indexer:
         return Change(sources=sources, removed={name})
 
 
-__all__ = ["IndexReport", "Indexer", "passages_for"]
+__all__ = ["IndexReport", "Indexer", "passages_for", "skipped_summary"]

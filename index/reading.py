@@ -1,32 +1,29 @@
-"""Reading document files (.txt, .md, .pdf) into clean text, refusing what is not a document."""
+"""Reading document files into clean text with the place of each part (page, slide, sheet and row,
+chapter, heading), refusing what is not a document. Each kind of file has its room in `index.formats`."""
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from index.errors import BadInputError
-from index.markdown import markdown_text
+from index.errors import BadInputError, FileRefusedError
+from index.formats import DOCUMENT_TYPES, SUFFIXES, Section, read_sections
+from index.formats.guard import MAX_DOCUMENT_CHARS, MAX_FILE_BYTES
+from index.formats.pdf import MAX_PAGE_CHARS, MAX_PDF_CONTENT_BYTES
+from index.formats.sniff import decode_text, sniff
 
 logger = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-PDF_SUFFIXES = {".pdf"}
-SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
-DOCUMENT_TYPES = ".txt, .md or .pdf"  # how every message names SUFFIXES (.markdown is read as .md)
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# What a PDF may unfold into: a small file can hold compressed page instructions, or pages that share
-# one content stream, that read as millions of characters (memory and minutes for one upload).
-MAX_PAGE_CHARS = 100_000  # a dense page of prose holds about 5,000
-MAX_DOCUMENT_CHARS = MAX_FILE_BYTES  # as much text as the largest .txt file
-MAX_PDF_CONTENT_BYTES = 32 * 1024 * 1024  # page instructions decoded, all pages together (~16 s to read)
+__all__ = [
+    "DOCUMENT_TYPES", "MAX_DOCUMENT_CHARS", "MAX_FILE_BYTES", "MAX_PAGE_CHARS", "MAX_PDF_CONTENT_BYTES",
+    "SUFFIXES", "Place", "Reading", "Skipped", "SourceDocument", "decode_text", "document_name",
+    "find_files", "read_document", "read_documents", "sniff_kind",
+]  # fmt: skip
 # A line break ends a sentence, and every sentence is split, embedded and stored: 10 MB of one-letter
 # lines would be 2.5 million passages (hours). Wrapped prose has a line per ~70 characters: 140,000 lines
 # in the largest file.
@@ -45,10 +42,48 @@ def document_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where `text[start:end]` of a document is in the file: "page 3", "slide 2", "section “Prices”"."""
+
+    start: int
+    end: int
+    location: str | None
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     name: str  # file name, the document's identity in the index
     text: str
     sha256: str
+    places: tuple[Place, ...] = ()  # the parts of `text` in order, each located; () : one, unlocated
+
+
+class Skipped(str):
+    """A skipped file's one-line message (naming it, saying what to do), with the `group` a summary
+    counts it in: "unsupported (.exe)", "scanned PDF (install tesseract-ocr)", "too large"..."""
+
+    group: str
+
+    def __new__(cls, message: str, group: str = "unreadable") -> Skipped:
+        made = super().__new__(cls, message)
+        made.group = group
+        return made
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Progress of `read_documents`: file `file` of `files` (`name`), `page` of its `pages` read
+    (slides, sheets, chapters; 0 of 0 when it has none or it has just started); `done` once read."""
+
+    file: int
+    files: int
+    name: str
+    page: int = 0
+    pages: int = 0
+    done: bool = False
+
+
+OnReading = Callable[[Reading], None]
 
 
 def _clean(text: str) -> str:
@@ -60,158 +95,71 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)  # fmt: skip  (UTF-32 first: its LE mark starts with UTF-16's)
-
-
-def decode_text(data: bytes) -> str | None:
-    """The text of a UTF-8 file, or a UTF-16/32 one with its byte-order mark; None if it is neither."""
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
-    if encoding is None and b"\x00" in data[:8192]:
-        return None  # NUL bytes without a byte-order mark: binary
-    try:
-        return data.decode(encoding or "utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def sniff_kind(data: bytes) -> str | None:
-    """'pdf' or 'text' by content, None for anything else (binary, undecodable)."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    return "text" if decode_text(data) is not None else None
+    """What `data` holds (`index.formats.sniff`): 'pdf', 'text', 'html', 'docx', 'png'...; None for
+    anything else (binary, undecodable)."""
+    return sniff(data)
 
 
-def _content_bytes(page: Any) -> int:
-    """The size of a page's decoded content streams (the instructions its text is read from)."""
-    from pypdf.generic import ArrayObject
-
-    contents = page.get("/Contents")
-    if contents is None:
-        return 0
-    contents = contents.get_object()
-    streams = contents if isinstance(contents, ArrayObject) else [contents]
-    return sum(len(stream.get_object().get_data()) for stream in streams)
-
-
-class _TooLong(Exception):
-    pass
-
-
-def _line(exc: BaseException) -> str:
-    """An exception as one short line (pypdf's messages can span lines)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
+def _joined(sections: list[Section]) -> tuple[str, tuple[Place, ...]]:
+    """The sections' clean text, a blank line between them, and the place of each in it."""
+    parts: list[str] = []
+    places: list[Place] = []
+    at = 0
+    for section in sections:
+        text = _clean(section.text)
+        if not text:
+            continue
+        if parts:
+            at += 2
+        parts.append(text)
+        places.append(Place(at, at + len(text), section.location))
+        at += len(text)
+    if all(p.location is None for p in places):
+        places = []
+    return "\n\n".join(parts), tuple(places)
 
 
-def _page_text(page: Any) -> str:
-    """One page's text; _TooLong as soon as it passes MAX_PAGE_CHARS (extraction stops there)."""
-    size = 0
-
-    def count(text: str, *_: Any) -> None:
-        nonlocal size
-        size += len(text)
-        if size > MAX_PAGE_CHARS:
-            raise _TooLong
-
-    return page.extract_text(visitor_text=count) or ""
-
-
-def _pdf_text(path: Path, name: str) -> str:
-    """The text of every page, bounded: a page over MAX_PAGE_CHARS, a document over
-    MAX_DOCUMENT_CHARS or pages over MAX_PDF_CONTENT_BYTES of instructions are refused whole, as is a
-    decompression bomb (pypdf's LimitReachedError) and a PDF pypdf cannot parse."""
-    from pypdf import PdfReader
-    from pypdf.errors import LimitReachedError
-
-    pages: list[str] = []
-    total = content = 0
-    try:
-        reader = PdfReader(path)
-        for number, page in enumerate(reader.pages, start=1):
-            content += _content_bytes(page)
-            if content > MAX_PDF_CONTENT_BYTES:
-                raise BadInputError(
-                    f"{name}: its pages unfold into over {MAX_PDF_CONTENT_BYTES // 2**20} MB of "
-                    f"instructions by page {number}; skipped (export the text to .txt and add that)"
-                )
-            try:
-                text = _page_text(page)
-            except _TooLong:
-                raise BadInputError(
-                    f"{name}: page {number} holds over {MAX_PAGE_CHARS:,} characters of text, more "
-                    "than a page can; skipped (export the text to .txt and add that)"
-                ) from None
-            total += len(text)
-            if total > MAX_DOCUMENT_CHARS:
-                raise BadInputError(
-                    f"{name}: over {MAX_DOCUMENT_CHARS:,} characters of text by page {number}; "
-                    "skipped (split the file)"
-                )
-            pages.append(text)
-    except LimitReachedError as exc:
-        raise BadInputError(
-            f"{name}: this PDF inflates past the reading limits ({_line(exc)}), as a "
-            "decompression bomb does; skipped"
-        ) from exc
-    except BadInputError:
-        raise
-    except Exception as exc:  # pypdf raises many kinds on broken files (KeyError, RecursionError...)
-        raise BadInputError(
-            f"{name}: cannot read this PDF ({_line(exc)}); export it to text and retry"
-        ) from exc
-    return "\n\n".join(pages)
-
-
-def read_document(path: Path) -> SourceDocument:
-    """One file as clean text, named by `document_name`; BadInputError (with what to do) when it is
-    not a usable document."""
+def read_document(path: Path, *, pages: Callable[[int, int], None] | None = None) -> SourceDocument:
+    """One file as clean text with the place of each part, named by `document_name`;
+    FileRefusedError (a BadInputError: one line with what to do) when it is not a usable document.
+    `pages` hears (done, total) as its pages (slides, sheets, chapters, scanned pages) are read."""
     name = document_name(path.name)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise BadInputError(f"{name}: unsupported file type {suffix or '(none)'}; use {DOCUMENT_TYPES}")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise BadInputError(f"{name}: {size / 1e6:.1f} MB is over the 10 MB limit; split the file")
-    data = path.read_bytes()
-    kind = sniff_kind(data)
-    expected = "pdf" if suffix in PDF_SUFFIXES else "text"
-    if kind != expected:
-        what = (
-            "binary, or text in neither UTF-8 nor UTF-16 with a byte-order mark"
-            if kind is None
-            else f"a {kind} file"
-        )
-        raise BadInputError(f"{name}: content is {what}, not what {suffix} promises; skipped")
-    if kind == "pdf":
-        text = _pdf_text(path, name)
-    else:
-        text = decode_text(data) or ""
-        if suffix in {".md", ".markdown"}:
-            text = markdown_text(text)
-    text = _clean(text)
+    sections, data = read_sections(path, name, pages=pages)
+    text, places = _joined(sections)
     if not text:
-        raise BadInputError(f"{name}: no text in this file; skipped")
+        raise FileRefusedError(f"{name}: no text in this file; skipped", "no text")
     lines = text.count("\n") + 1
     if lines > MAX_LINES:
-        raise BadInputError(
+        raise FileRefusedError(
             f"{name}: {lines:,} lines of text, over the {MAX_LINES:,} a document may have (every line "
-            "is read as a sentence); skipped (join its lines or split the file)"
+            "is read as a sentence); skipped (join its lines or split the file)",
+            "too large",
         )
-    return SourceDocument(name=name, text=text, sha256=hashlib.sha256(data).hexdigest())
+    return SourceDocument(name=name, text=text, sha256=hashlib.sha256(data).hexdigest(), places=places)
+
+
+_LEFT_OUT = {"thumbs.db", "desktop.ini"}  # what file managers leave in folders
+
+
+def _left_out(path: Path, folder: Path) -> bool:
+    """Whether a file found in a folder is no one's document: hidden (a name or folder starting with
+    "."), an Office lock file ("~$report.docx"), a file manager's thumbnail cache."""
+    parts = path.relative_to(folder).parts
+    return (
+        any(p.startswith(".") for p in parts) or path.name.startswith("~$") or path.name.lower() in _LEFT_OUT
+    )
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and the supported files inside named folders (recursively), in a stable order."""
+    """Files named, and the files inside named folders (recursively, in a stable order; hidden files,
+    Office lock files and thumbnail caches left out), so that a folder's unsupported files are
+    reported as skipped just as files named directly are."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not _left_out(p, path)))
         elif path.is_file():
             found.append(path)
         else:
@@ -219,22 +167,48 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_documents(paths: Iterable[str | Path]) -> tuple[list[SourceDocument], list[str]]:
-    """Every readable document under `paths`, and a message for each skipped one (also logged).
+class NothingReadableError(BadInputError):
+    """No file under the given paths could be read; `skipped` says why for each."""
 
-    Raises BadInputError when nothing usable is left.
+    def __init__(self, message: str, skipped: list[Skipped]) -> None:
+        super().__init__(message)
+        self.skipped = skipped
+
+
+def _pages(reading: OnReading, file: int, files: int, name: str) -> Callable[[int, int], None]:
+    return lambda done, total: reading(Reading(file, files, name, done, total))
+
+
+def read_documents(
+    paths: Iterable[str | Path], *, reading: OnReading | None = None
+) -> tuple[list[SourceDocument], list[Skipped]]:
+    """Every readable document under `paths`, and a message for each skipped one (also logged);
+    `reading` hears each file start, its pages and its end.
+
+    Raises NothingReadableError (a BadInputError) when nothing usable is left.
     """
     files = find_files(paths)
-    docs, skipped = [], []
-    for path in files:
+    docs: list[SourceDocument] = []
+    skipped: list[Skipped] = []
+    for number, path in enumerate(files, start=1):
+        name = document_name(path.name)
+        if reading is not None:
+            reading(Reading(number, len(files), name))
+        pages = _pages(reading, number, len(files), name) if reading is not None else None
         try:
-            docs.append(read_document(path))
+            docs.append(read_document(path, pages=pages))
         except BadInputError as exc:
-            logger.warning("skipped %s", exc)
-            skipped.append(str(exc))
+            logger.info("skipped %s", exc)
+            skipped.append(Skipped(str(exc), getattr(exc, "group", "unreadable")))
+        except OSError as exc:  # gone or unreadable since it was found
+            logger.info("skipped %s: %s", name, exc)
+            skipped.append(Skipped(f"{name}: cannot open it ({exc.strerror or exc}); skipped", "unreadable"))
+        if reading is not None:
+            reading(Reading(number, len(files), name, done=True))
     if not docs:
-        detail = f" ({'; '.join(skipped)})" if skipped else ""
-        raise BadInputError(f"no readable {DOCUMENT_TYPES} document in the given paths{detail}")
+        shown = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        detail = f" ({shown})" if skipped else ""
+        raise NothingReadableError(f"no readable document in the given paths{detail}", skipped)
     names = [d.name for d in docs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -1,6 +1,7 @@
 """The index folder: passages with offsets, manifest checks, adding/replacing/removing, bad files."""
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -63,14 +64,15 @@ def test_rebuild_starts_from_nothing(fake_assistant, tmp_path):
     assert len(versions) == 2 and store.current_version(fake_assistant.index_dir) in versions
 
 
-def test_bad_files_are_skipped_with_a_warning_and_nothing_left_is_an_error(fake_assistant, tmp_path, caplog):
+def test_bad_files_are_skipped_and_logged_and_nothing_left_is_an_error(fake_assistant, tmp_path, caplog):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "empty.txt").write_text("   \n", encoding="utf-8")
     (folder / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
     (folder / "latin1.md").write_bytes("caf\xe9 au lait".encode("latin-1"))
     (folder / "fake.pdf").write_text("not a pdf at all", encoding="utf-8")
-    with pytest.raises(BadInputError, match=r"no readable \.txt, \.md or \.pdf document"):
+    caplog.set_level(logging.INFO, logger="index.reading")
+    with pytest.raises(BadInputError, match=r"no readable document in the given paths \(binary.txt: "):
         fake_assistant.index([folder])
     (folder / "good.txt").write_text("Good text. Really good.", encoding="utf-8")
     report = fake_assistant.index([folder])
