@@ -24,6 +24,16 @@ EXAMPLE_ANSWER = "10 Europeans and four institutions"
 _LOCAL = ("127.0.0.1", "::1", "localhost", "0.0.0.0")
 
 
+@pytest.fixture(scope="session")
+def lab_data() -> Path:
+    """The lab's SQuAD files (QA_LAB_DATA, else the shared/data folder beside the project, as CI has
+    it); a user's clone has neither, and the tests that need them skip saying so."""
+    folder = Path(os.environ.get("QA_LAB_DATA") or ROOT.parent / "shared" / "data")
+    if not (folder / "squad11-train.json.gz").is_file():
+        pytest.skip(f"needs the lab's SQuAD data ({folder} has none; set QA_LAB_DATA to its folder)")
+    return folder
+
+
 def _is_local(address) -> bool:
     host = address[0] if isinstance(address, tuple) else address
     return isinstance(host, str) and (host in _LOCAL or host.startswith("127."))

@@ -257,25 +257,25 @@ def test_a_run_records_its_precision_and_its_loss_stays_finite(tmp_path, tiny_ba
 
 
 @pytest.mark.slow
-def test_the_shipped_stages_draws_are_reproduced_so_the_next_stage_sees_only_new_questions():
+def test_the_shipped_stages_draws_are_reproduced_so_the_next_stage_sees_only_new_questions(lab_data):
     from qa.training.unseen import STAGES, drawn_by
 
     # docs/reader.md: the two issue-10 stages drew 43,493 distinct answerable questions, with the
     # third 62,857; a change to sampling or to the stage table would silently retrain on seen ones
-    assert len(drawn_by(STAGES[:2])) == 43_493
-    assert len(drawn_by(STAGES[:3])) == 62_857
+    assert len(drawn_by(STAGES[:2], lab_data)) == 43_493
+    assert len(drawn_by(STAGES[:3], lab_data)) == 62_857
 
 
 @pytest.mark.slow
-def test_a_further_epoch_keeps_every_unseen_question_and_as_many_seen_ones_as_asked(tmp_path):
+def test_a_further_epoch_keeps_every_unseen_question_and_as_many_seen_ones_as_asked(tmp_path, lab_data):
     from qa.training.squad import load_squad
     from qa.training.unseen import SQUAD11, STAGES, drawn_by, main
 
     out = tmp_path / "next.json.gz"
-    main([str(out), "--after", "4", "--again", "1000", "--seed", "17"])
+    main([str(out), "--after", "4", "--again", "1000", "--seed", "17", "--data", str(lab_data)])
     kept = {q.id for q in load_squad(out)}
-    drawn = drawn_by(STAGES[:4])
-    unseen = {q.id for q in load_squad(SQUAD11)} - drawn
+    drawn = drawn_by(STAGES[:4], lab_data)
+    unseen = {q.id for q in load_squad(lab_data / SQUAD11)} - drawn
     assert len(unseen) == 9_854  # docs/reader.md: what four stages left of SQuAD 1.1
     assert unseen <= kept and len(kept & drawn) == 1000
 
@@ -286,4 +286,16 @@ def test_a_negative_again_count_is_one_usage_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "next.json.gz"), "--again", "-3"])
     assert "--again -3: give how many drawn questions to keep again, 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "next.json.gz").exists()
+
+
+def test_without_the_lab_data_the_unseen_set_says_where_to_point_it(tmp_path, capsys, monkeypatch):
+    """A user's clone has no SQuAD beside it: one usage line, never a FileNotFoundError."""
+    from qa.training.unseen import main
+
+    monkeypatch.delenv("QA_LAB_DATA", raising=False)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "next.json.gz")])
+    err = capsys.readouterr().err
+    assert "squad11-train.json.gz" in err and "--data DIR" in err
     assert not (tmp_path / "next.json.gz").exists()

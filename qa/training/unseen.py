@@ -4,7 +4,9 @@
 stage sampled (`qa train-reader --sample`, with its data files and seed, as docs/reader.md records
 them) and writes the SQuAD 1.1 training file without them, so a further stage (`--base
 qa/models/reader`) trains on questions the reader has never seen. `--again N` keeps N of the drawn
-ones too, picked at random: a stage that finishes one epoch and starts the next.
+ones too, picked at random: a stage that finishes one epoch and starts the next. The lab's data
+folder (SQuAD 1.1 train and the dev articles, named as in the project's shared data) is passed with
+`--data DIR`, or `QA_LAB_DATA`: nothing here reaches outside the project by itself.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import PROJECT_ROOT
 from qa.training.squad import load_squad
 from qa.training.train import sampled
 
-DATA = PROJECT_ROOT.parent / "shared" / "data"
-SQUAD11 = DATA / "squad11-train.json.gz"
+SQUAD11 = "squad11-train.json.gz"  # the file names in the lab's data folder
+DEV17 = "squad2-dev-17articles-labelled.json"
+DEV16 = "squad2-dev-16articles.json"
 CALIBRATION = {
     "Normans", "Computational_complexity_theory", "Huguenot", "Steam_engine", "1973_oil_crisis",
     "Packet_switching",
@@ -48,28 +51,29 @@ STAGES = (
 )
 
 
-def _pool(stage: Stage, unseen: set[str]) -> list:
+def _pool(stage: Stage, unseen: set[str], data: Path) -> list:
     questions = []
     for name in stage.files:
         if name in ("squad11", "unseen"):
-            found = load_squad(SQUAD11)
+            found = load_squad(data / SQUAD11)
             questions += [q for q in found if name == "squad11" or q.id in unseen]
         elif name == "dev17":
-            questions += load_squad(DATA / "squad2-dev-17articles-labelled.json")
+            questions += load_squad(data / DEV17)
         else:  # the 16 public dev articles less the validation ones
-            found = load_squad(DATA / "squad2-dev-16articles.json")
+            found = load_squad(data / DEV16)
             questions += [q for q in found if q.title not in VALIDATION]
     if stage.files != ("squad11", "dev17"):  # the later stages left the calibration articles out
         questions = [q for q in questions if q.title not in CALIBRATION]
     return questions
 
 
-def drawn_by(stages: tuple[Stage, ...]) -> set[str]:
-    """The ids of the answerable questions the stages drew, each from what was unseen before it."""
-    every = {q.id for q in load_squad(SQUAD11)}
+def drawn_by(stages: tuple[Stage, ...], data: Path) -> set[str]:
+    """The ids of the answerable questions the stages drew, each from what was unseen before it;
+    `data` is the folder that holds the files they drew from."""
+    every = {q.id for q in load_squad(data / SQUAD11)}
     drawn: set[str] = set()
     for stage in stages:
-        picked = sampled(_pool(stage, every - drawn), stage.sample, seed=stage.seed)
+        picked = sampled(_pool(stage, every - drawn, data), stage.sample, seed=stage.seed)
         drawn |= {q.id for q in picked if q.answerable}
     return drawn
 
@@ -82,13 +86,26 @@ def main(argv: list[str] | None = None) -> None:
         "--again", type=int, default=0, metavar="N", help="also keep N drawn ones, at random (a next epoch)"
     )
     parser.add_argument("--seed", type=int, default=17, help="seed of the --again draw")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=os.environ.get("QA_LAB_DATA"),
+        help=f"the folder with {SQUAD11}, {DEV17} and {DEV16} (default: $QA_LAB_DATA)",
+    )
     args = parser.parse_args(argv)
     if args.again < 0:
         parser.error(f"--again {args.again}: give how many drawn questions to keep again, 0 or more")
-    with gzip.open(SQUAD11, "rt", encoding="utf-8") as f:
+    missing = [n for n in (SQUAD11, DEV17, DEV16) if args.data is None or not (args.data / n).is_file()]
+    if missing:
+        where = f"in {args.data}" if args.data else "(no --data DIR, no QA_LAB_DATA)"
+        parser.error(
+            f"{', '.join(missing)} not found {where}; pass the folder that holds them with --data DIR"
+        )
+    folder: Path = args.data
+    with gzip.open(folder / SQUAD11, "rt", encoding="utf-8") as f:
         data = json.load(f)
     ids = {qa["id"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]}
-    drawn = drawn_by(STAGES[: args.after]) & ids  # the dev articles' draws are not in this file
+    drawn = drawn_by(STAGES[: args.after], folder) & ids  # the dev articles' draws are not in this file
     again = random.Random(args.seed).sample(sorted(drawn), min(args.again, len(drawn)))
     drawn -= set(again)
     for article in data["data"]:
