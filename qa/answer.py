@@ -21,6 +21,9 @@ class Source:
     answer_start: int | None = None
     answer_end: int | None = None
     passage_start: int = 0  # offset of `text` in its document
+    # where in the document the passage is: "page 3", "slide 2", "sheet “Staff”, row 4", "chapter
+    # “The Harbour”", "section “Prices”"; None for a plain text file
+    location: str | None = None
 
     @property
     def has_answer(self) -> bool:
@@ -63,6 +66,7 @@ class Answer:
                     "score": s.score,
                     "answer_start": s.answer_start,
                     "answer_end": s.answer_end,
+                    "location": s.location,
                 }
                 for s in self.sources
             ],

@@ -13,7 +13,7 @@ import click
 
 from qa.answer import Answer
 from qa.errors import ConfigError, friendly_errors
-from qa.progress import terminal_bar
+from qa.progress import IndexProgress
 
 logger = logging.getLogger("qa")
 
@@ -67,14 +67,35 @@ def _assistant(config: Path | None, index_dir: Path | None) -> Any:
 def index_command(
     paths: tuple[Path, ...], index_dir: Path | None, config: Path | None, rebuild: bool
 ) -> None:
-    """Index .txt, .md and .pdf files or folders (default: the seeds folder)."""
+    """Index documents, or folders of them (default: the seeds folder): .txt, .md, .pdf, .docx, .html,
+    .pptx, .xlsx, .csv, .epub, and scans (.pdf pages without text, .png, .jpg, .tiff) with Tesseract OCR."""
+    from index.indexer import skipped_summary
+    from index.reading import NothingReadableError
+
     assistant = _assistant(config, index_dir)
     targets = list(paths) or [assistant.settings.seeds_dir]
-    report = assistant.index(targets, rebuild=rebuild, progress=terminal_bar("embedding", unit="passage"))
-    outcomes = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                "skipped": report.skipped}  # fmt: skip
-    parts = [f"{len(names)} {what}" for what, names in outcomes.items() if names]
-    click.echo(f"indexed {', '.join(parts)}; {report.passages} passages in {assistant.store.where}")
+    try:
+        report = assistant.index(targets, rebuild=rebuild, progress=IndexProgress())
+    except NothingReadableError as exc:
+        click.echo(
+            f"error: no readable document in the given paths; {skipped_summary(exc.skipped)}", err=True
+        )
+        for message in exc.skipped:
+            click.echo(f"  {message}", err=True)
+        sys.exit(2)
+    counts = assistant.documents()
+    read = report.read
+    passages = sum(counts.get(name, 0) for name in read)
+    outcomes = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged}
+    parts = ", ".join(f"{len(names)} {what}" for what, names in outcomes.items() if names)
+    skipped = f"; {report.skipped_summary()}" if report.skipped else ""
+    click.echo(f"indexed {_count(len(read), 'file')} ({_count(passages, 'passage')}): {parts}{skipped}")
+    for message in report.skipped:
+        click.echo(f"  {message}")
+    click.echo(
+        f"the index holds {_count(len(counts), 'document')} ({_count(report.passages, 'passage')}) "
+        f"in {assistant.store.where}"
+    )
 
 
 def _marked(text: str, start: int, end: int, color: bool) -> str:
@@ -88,7 +109,8 @@ def render_answer(answer: Answer, color: bool) -> str:
     lines.append(f"  (score {answer.score:.2f}, reader {answer.reader})")
     evidence = answer.evidence
     if evidence is not None and evidence.answer_start is not None and evidence.answer_end is not None:
-        lines += ["", f"Source: {evidence.document}", _marked(evidence.text, evidence.answer_start,
+        where = f"{evidence.document}, {evidence.location}" if evidence.location else evidence.document
+        lines += ["", f"Source: {where}", _marked(evidence.text, evidence.answer_start,
                                                              evidence.answer_end, color)]  # fmt: skip
     elif answer.sources:
         lines += ["", "Closest passage:", f"{answer.sources[0].document}: {answer.sources[0].text}"]

@@ -33,7 +33,7 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     assert data["reader"] == "offline:word-overlap"
     assert len(data["sources"]) == 5
     for source in data["sources"]:
-        assert set(source) == {"document", "text", "score", "answer_start", "answer_end"}
+        assert set(source) == {"document", "text", "score", "answer_start", "answer_end", "location"}
     marked = [s for s in data["sources"] if s["answer_start"] is not None]
     assert len(marked) == 1
     s = marked[0]
@@ -75,10 +75,11 @@ def test_index_command_reports_and_rebuilds(fake_config, tmp_path):
     bad = tmp_path / "bad.md"
     bad.write_bytes(b"\x00\x01")
     result = run(fake_config, "index", str(doc), str(bad))
-    assert "1 unchanged, 1 skipped" in result.stdout
+    assert "indexed 1 file (1 passage): 1 unchanged; skipped 1: 1 wrong content" in result.stdout
+    assert "\n  bad.md: content is binary" in result.stdout
     result = run(fake_config, "index", str(doc), "--rebuild")
     assert result.exit_code == 0
-    assert "1 passages" in result.stdout
+    assert "the index holds 1 document (1 passage)" in result.stdout
 
 
 def test_index_of_nothing_usable_is_an_error(fake_config, tmp_path):

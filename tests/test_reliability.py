@@ -250,7 +250,7 @@ def test_a_pdf_bomb_is_refused_alone_and_qa_index_keeps_the_others(fake_config, 
     good = _doc(tmp_path, "good.txt", "The harbour master of Port Elin is Ivo Petrov.")
     result = CliRunner().invoke(qa, ["index", str(bomb), str(good), "--config", str(fake_config)])
     assert result.exit_code == 0, result.output
-    assert "1 added, 1 skipped" in result.stdout
+    assert "1 added; skipped 1: 1 too large" in result.stdout
     assert "Traceback" not in result.output
     names = Assistant.from_config(fake_config).documents()
     assert "good.txt" in names and "bomb.pdf" not in names

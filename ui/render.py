@@ -62,7 +62,7 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
             "role": "assistant",
             "content": _searched_for(answer) + passage_html(evidence),
             "metadata": {
-                "title": f"Source: {markdown_text(evidence.document)}",  # a name is text, never markup
+                "title": f"Source: {markdown_text(_where(evidence))}",  # a name is text, never markup
                 "log": f"score {answer.score:.2f}",
                 **status,
             },
@@ -72,7 +72,7 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
         body = "<p>No passage came close.</p>"
     else:
         body = "".join(
-            f'<p class="qa-doc"><strong>{html.escape(s.document)}</strong> · relevance {s.score:.2f}</p>'
+            f'<p class="qa-doc"><strong>{html.escape(_where(s))}</strong> · relevance {s.score:.2f}</p>'
             + passage_html(s)
             for s in closest
         )
@@ -107,6 +107,11 @@ def document_rows(documents: dict[str, int]) -> list[list]:
     return [[name, count] for name, count in sorted(documents.items(), key=lambda kv: kv[0].lower())]
 
 
+def _where(source: Source) -> str:
+    """A source's document and, where it has one, its place in it: "report.pdf, page 3"."""
+    return f"{source.document}, {source.location}" if source.location else source.document
+
+
 def _quoted(source: Source) -> str:
     """A passage as a Markdown quote, its answer span (if any) in bold; the text shown literally."""
     text, start, end = source.text, source.answer_start, source.answer_end
@@ -123,11 +128,11 @@ def markdown_reply(answer: Answer) -> str:
     lines = [markdown_text(answer.display_text), ""]
     evidence = answer.evidence
     if evidence is not None and not answer.no_answer:
-        return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(evidence.document)}*"])
+        return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(_where(evidence))}*"])
     closest = answer.sources[:CLOSEST_SHOWN]
     if not closest:
         return "\n".join([*lines, "No passage came close."])
     lines.append("Closest passages:")
     for source in closest:
-        lines += ["", _quoted(source), "", f"*{markdown_text(source.document)}*"]
+        lines += ["", _quoted(source), "", f"*{markdown_text(_where(source))}*"]
     return "\n".join(lines)

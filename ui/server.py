@@ -76,6 +76,9 @@ class SourceOut(BaseModel):
     score: float
     answer_start: int | None = Field(description="Offset of the answer in `text`, when it holds it.")
     answer_end: int | None
+    location: str | None = Field(
+        default=None, description="Where in the document: page 3, slide 2, sheet and row, chapter, section."
+    )
 
 
 class AskResponse(BaseModel):
