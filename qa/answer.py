@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 NO_ANSWER_TEXT = "The document doesn't say."
+UNSURE_TEXT = "I'm not sure. The closest the documents come is:"
+SURE, UNSURE, NONE = "sure", "unsure", "none"
+BANDS = (SURE, UNSURE, NONE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,14 @@ class Source:
 
 @dataclass(frozen=True)
 class Answer:
+    """One reply, in one of three bands (`band`):
+
+    - "sure": `text` is the answer, marked in its source;
+    - "unsure": `text` is the best candidate, marked in the sentence that comes closest (`evidence`),
+      for a person to judge; replies word it as a hedge (`UNSURE_TEXT`);
+    - "none": nothing retrieved comes close to the question; `text` is None and `no_answer` True.
+    """
+
     question: str
     text: str | None
     no_answer: bool
@@ -43,21 +54,50 @@ class Answer:
     engine: str = "none"  # what ran the models: onnx | torch-bf16 | torch-fp32 (index/engines.py)
     # What the answer/abstain decision saw (answerability features of the best span); not in to_dict().
     signals: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    band: str = ""  # sure | unsure | none; "" is read from no_answer (sure or none), for older callers
+    # the candidate spans the decision rated, best first: (text, probability, signals, sentence); not
+    # in to_dict()
+    candidates: list[tuple[str, float, dict, str]] = field(default_factory=list, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.band:
+            object.__setattr__(self, "band", NONE if self.no_answer or self.text is None else SURE)
+        if self.band not in BANDS:
+            raise ValueError(f"band {self.band!r} is not one of {', '.join(BANDS)}")
+
+    @property
+    def sure(self) -> bool:
+        return self.band == SURE
 
     @property
     def display_text(self) -> str:
-        return NO_ANSWER_TEXT if self.no_answer or self.text is None else self.text
+        """The reply in words: the answer, the hedge with the candidate, or that the documents don't say."""
+        if self.band == NONE or self.text is None:
+            return NO_ANSWER_TEXT
+        if self.band == UNSURE:
+            return f"{UNSURE_TEXT} “{self.text}”"
+        return self.text
 
     @property
-    def evidence(self) -> Source | None:
-        """The source passage that holds the answer, if any."""
-        return next((s for s in self.sources if s.has_answer), None)
+    def evidence_sentence(self) -> str | None:
+        """The sentence of the evidence passage that holds the candidate span (unsure replies show it)."""
+        from index.splitting import split_sentences
+
+        source = self.evidence
+        if source is None or source.answer_start is None or source.answer_end is None:
+            return None
+        start, end = source.answer_start, source.answer_end
+        spans = [s for s in split_sentences(source.text) if s.start < end and s.end > start]
+        if not spans:
+            return source.text
+        return source.text[spans[0].start : spans[-1].end]
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "no_answer": self.no_answer,
+            "band": self.band,
             "score": self.score,
             "sources": [
                 {
@@ -76,4 +116,4 @@ class Answer:
         }
 
 
-__all__ = ["NO_ANSWER_TEXT", "Answer", "Source", "asdict"]
+__all__ = ["BANDS", "NONE", "NO_ANSWER_TEXT", "SURE", "UNSURE", "UNSURE_TEXT", "Answer", "Source", "asdict"]

@@ -21,8 +21,9 @@ from haystack import Pipeline
 from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
 from index.stores import IndexSpec, IndexView, PassageStore, open_store
-from qa.answer import Answer, Source
+from qa.answer import NONE, Answer, Source
 from qa.answerability import Calibrator, signals
+from qa.bands import BandModel, candidates
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
 from qa.followup import resolve_followup
@@ -57,6 +58,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None
         self._choice: ReaderChoice | None = None
         self._calibrator: Calibrator | None = None
+        self._bands: BandModel | None = None
         self._indexer: Indexer | None = None
 
     # ---- construction -------------------------------------------------------------------------
@@ -93,10 +95,11 @@ class Assistant:
     # ---- the index ----------------------------------------------------------------------------
     @property
     def threshold(self) -> float:
-        """The answer probability below which it abstains (configured, else the reader's calibrated one)."""
+        """The answer probability from which an answer is given as sure (configured, else the one
+        calibrated with the reader's bands; below it the reply is "not sure" or "doesn't say")."""
         self._get_pipeline()
-        assert self._calibrator is not None
-        return self._calibrator.threshold
+        assert self._bands is not None
+        return self._bands.sure
 
     @property
     def store(self) -> PassageStore:
@@ -214,6 +217,8 @@ class Assistant:
                     if default is not None:
                         calibrator = replace(calibrator, threshold=default)
                     self._calibrator = calibrator
+                    bands = BandModel.load(model_dir, calibrator.threshold)
+                    self._bands = bands if default is None else replace(bands, sure=default)
                     self._retriever = retriever
                     self._pipeline = pipe
         return self._pipeline
@@ -324,19 +329,29 @@ class Assistant:
         retrieve_ms: float,
         load_ms: float = 0.0,
     ) -> Answer:
-        """The best span, its answer probability, and the sources; abstains below the threshold."""
-        assert self._calibrator is not None and self._choice is not None
-        candidates = [a for a in answers if a.data and a.document is not None]
-        best, probability, seen = None, 0.0, {}
-        if candidates:
-            top = candidates[0]
-            seen = signals(top.score, top.document.meta, query, top.document.content or "", top.meta)
-            best, probability = top, self._calibrator.probability(seen)
-        no_answer = best is None or probability < self._calibrator.threshold
+        """The reply's band, its best span and the sources (qa/bands.py): the reader's candidates
+        rated, the best given as sure, as "not sure" with its sentence, or "doesn't say"."""
+        assert self._calibrator is not None and self._choice is not None and self._bands is not None
+        reader: Any = self._get_pipeline().get_component("reader")
+        factor = float(getattr(getattr(reader, "spans", None), "calibration_factor", 1.0))
+        found = candidates(query, answers, factor)
+        readings = [
+            signals(
+                c.answer.score, c.answer.document.meta, query, c.answer.document.content or "", c.answer.meta
+            )
+            for c in found
+        ]
+        rated = self._bands.rate(found, [self._calibrator.probability(r) for r in readings])
+        best = rated[0] if rated else None
+        probability = best.probability if best else 0.0
+        seen = readings[found.index(next(c for c in found if c.answer is best.answer))] if best else {}
+        closeness = max((float(a.meta.get("sentence_score", 0.0)) for a in answers if a.meta), default=0.0)
+        band = self._bands.band(probability, closeness) if best else NONE
+        top = best.answer if best is not None and band != NONE else None
+        span = top.document_offset if top is not None else None
         sources = []
-        span = best.document_offset if best is not None and not no_answer else None
         for doc in passages:
-            hit = span is not None and best is not None and best.document.id == doc.id
+            hit = span is not None and top is not None and top.document.id == doc.id
             sources.append(
                 Source(
                     document=doc.meta["document"],
@@ -350,8 +365,9 @@ class Assistant:
         total = (time.perf_counter() - started) * 1000
         return Answer(
             question=question,
-            text=None if no_answer or best is None else best.data,
-            no_answer=no_answer,
+            text=None if top is None else top.data,
+            no_answer=band == NONE,
+            band=band,
             score=round(probability, 4),
             sources=sources,
             reader=self._choice.name,
@@ -362,7 +378,8 @@ class Assistant:
                 "total": round(total, 1),
             },
             rewritten_question=query if query != question else None,
-            signals=seen,
+            signals={**seen, **(best.values if best else {}), "closeness": closeness},
+            candidates=[(c.answer.data, c.probability, c.values, c.sentence) for c in rated],
             engine=self.engine,
         )
 
