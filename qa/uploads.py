@@ -1,7 +1,7 @@
-"""Checking uploaded files before they are indexed: allowed types by content, size, readable text.
+"""Checking uploaded files before they are indexed: allowed types by content, and size.
 
-`Assistant.index` skips unreadable files in a batch with only a log line; a person uploading files
-needs to hear about each refused file, so the chat checks every file here first and indexes the rest.
+The check is quick (nothing is parsed): reading a file (OCR can take a minute) happens once, when
+`Assistant.index` indexes it, and what it could not read comes back in its report's `skipped`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading import DOCUMENT_TYPES, MAX_FILE_BYTES, SUFFIXES, document_name, read_document
+from index.formats import check_file
+from index.reading import DOCUMENT_TYPES, MAX_FILE_BYTES, SUFFIXES, Skipped, document_name
 from qa.errors import BadInputError
 
 ALLOWED_SUFFIXES = tuple(sorted(SUFFIXES))
@@ -19,16 +20,16 @@ ALLOWED_SUFFIXES = tuple(sorted(SUFFIXES))
 @dataclass
 class UploadCheck:
     accepted: list[Path] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # one message per refused file, naming it
+    refused: list[Skipped] = field(default_factory=list)  # one message per refused file, naming it
 
 
 def check_upload(path: str | Path) -> Path:
-    """`path` if it is a document the index can take, else BadInputError saying why (type by content,
-    the 10 MB limit, no text)."""
+    """`path` if it is a document the index can take, else BadInputError saying why (a type by its
+    name and its content, the 10 MB limit)."""
     path = Path(path)
     if not path.is_file():
         raise BadInputError(f"{document_name(path.name)}: the upload did not arrive; try again")
-    read_document(path)  # checks the suffix, the size, the content type and that there is text
+    check_file(path, document_name(path.name))  # the suffix, the size, the content type
     return path
 
 
@@ -41,11 +42,12 @@ def check_uploads(paths: Iterable[str | Path]) -> UploadCheck:
         try:
             path = check_upload(raw)
         except BadInputError as exc:
-            result.refused.append(str(exc))
+            result.refused.append(Skipped(str(exc), getattr(exc, "group", "unreadable")))
             continue
         name = document_name(path.name)  # as the index names it: NFC and NFD are one name
         if name in names:
-            result.refused.append(f"{name}: uploaded twice; names identify documents, so one is kept")
+            message = f"{name}: uploaded twice; names identify documents, so one is kept"
+            result.refused.append(Skipped(message, "uploaded twice"))
             continue
         names.add(name)
         result.accepted.append(path)

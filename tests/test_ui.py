@@ -97,14 +97,17 @@ def test_uploads_are_checked_by_content_size_and_type(tmp_path: Path):
         f.truncate(MAX_FILE_BYTES + 1)
     word = tmp_path / "letter.docx"
     word.write_bytes(b"PK\x03\x04")
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
 
-    check = check_uploads([good, fake_pdf, binary, big, word])
+    check = check_uploads([good, fake_pdf, binary, big, word, program])
     assert check.accepted == [good]
     refused = "\n".join(check.refused)
     assert "notes.pdf: content is a text file, not what .pdf promises" in refused
-    assert "photo.txt: content is binary, or text in neither UTF-8 nor UTF-16" in refused
+    assert "photo.txt: content is a PNG image, not what .txt promises" in refused
     assert "big.txt: 10.5 MB is over the 10 MB limit" in refused
-    assert "letter.docx: unsupported file type .docx; use .txt, .md or .pdf" in refused
+    assert "letter.docx: content is a zip archive, not what .docx promises" in refused
+    assert "setup.exe: unsupported file type .exe; use .txt, .md, .pdf, .docx, .html" in refused
 
 
 def test_the_upload_box_names_the_types_in_the_words_of_the_refusal(fake_assistant, tmp_path):
@@ -113,12 +116,12 @@ def test_the_upload_box_names_the_types_in_the_words_of_the_refusal(fake_assista
     from ui.app import build_app
 
     upload = next(b for b in build_app(fake_assistant).blocks.values() if isinstance(b, gr.File))
-    word = tmp_path / "letter.docx"
-    word.write_bytes(b"PK\x03\x04")
-    refusal = check_uploads([word]).refused[0]
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    refusal = check_uploads([program]).refused[0]
     named = upload.label.removeprefix("Add ").removesuffix(" files (10 MB each)")
     assert refusal.endswith(f"; use {named}"), (upload.label, refusal)
-    assert named == ".txt, .md or .pdf"
+    assert named.startswith(".txt, .md, .pdf, .docx, .html, .pptx, .xlsx, .csv, .epub, .png")
 
 
 # ---- a launched app ---------------------------------------------------------------------------

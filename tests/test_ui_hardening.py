@@ -19,15 +19,18 @@ def test_one_bad_file_does_not_block_the_others(client, tmp_path: Path):
     good.write_text(HARBOUR, encoding="utf-8")
     hidden = tmp_path / ".notes.md"
     hidden.write_text("The harbour master of Port Elin is Ivo Petrov.\n", encoding="utf-8")
-    word = tmp_path / "report.docx"
-    word.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    word = tmp_path / "setup.exe"
+    word.write_bytes(b"MZ" + b"\x00" * 64)
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * (MAX_FILE_BYTES + 1))
 
     files = [handle_file(p) for p in (good, hidden, word, big)]
     status, table = client.predict(files, api_name="/add_documents")
+    summary, details = status.split("\n\n", 1)  # four files: one line, the details folded under it
+    assert summary == "Added 2 files (2 passages); refused 2: 1 unsupported (.exe), 1 too large."
+    assert details.startswith("<details><summary>Details</summary>") and details.endswith("</details>")
     assert "Added **harbour.md** (1 passage), **.notes.md** (1 passage)." in status
-    assert "report.docx: unsupported file type .docx; use .txt, .md or .pdf" in status
+    assert "setup.exe: unsupported file type .exe; use .txt, .md, .pdf" in status
     assert "big.txt: 10.5 MB is over the 10 MB limit; split the file" in status
     assert [row[0] for row in table["data"]] == [".notes.md", ARTICLE.name, "harbour.md"]
 

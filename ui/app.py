@@ -39,7 +39,7 @@ from ui.http_errors import public_error
 from ui.limits import BodyLimit, bound_queue, gradio_app_kwargs
 from ui.render import document_rows, markdown_text, turn_messages
 from ui.upload_guard import UploadGuard, clean_uploads, cleaning_lifespan, uploads_of
-from ui.uploads import add_documents, forget_uploads, remove_document
+from ui.uploads import UploadProgress, add_documents, forget_uploads, remove_document
 
 logger = logging.getLogger(__name__)
 
@@ -124,16 +124,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, list[list]]:
         progress(0, desc="Checking the files")
-
-        def embedded(done: int, total: int) -> None:
-            progress((done, total), desc="Indexing passages", unit="passages")
-
+        shown = UploadProgress(progress)  # files read (the current one, its pages), then passages
         folder = get_upload_folder()
         # only what Gradio received as uploads from this client: a client could name any file on
         # the server, or another client's pending upload
         mine = uploads_of(request, app.upload_file_set, owners)
         try:
-            status = add_documents(assistant, paths, progress=embedded, received=mine, folder=folder)
+            status = add_documents(assistant, paths, progress=shown, received=mine, folder=folder)
         finally:  # indexed or refused, the uploaded copy is not needed any more
             forget_uploads([p for p in paths or [] if p in mine], app.upload_file_set, folder)
         return status, document_rows(assistant.documents())
@@ -256,6 +253,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             concurrency_limit=1,
             concurrency_id="index",
             show_progress="full",
+            show_progress_on=[status],  # the documents table stays in view while files are read
         ).then(after_upload, None, [files, to_remove], queue=False, api_visibility="private")
         remove_btn.click(
             remove,

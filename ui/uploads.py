@@ -15,6 +15,8 @@ from collections.abc import Callable, Collection, Iterable, MutableSet
 from pathlib import Path
 from typing import Any
 
+from index.indexer import IndexReport, skipped_summary
+from index.reading import NothingReadableError, Reading, Skipped
 from qa import Assistant, BadInputError, QAError
 from qa.uploads import DOCUMENT_TYPES, check_uploads, document_name
 from ui.http_errors import public_error
@@ -43,11 +45,11 @@ def _is_received(raw: str, received: Collection[str], folder: Path) -> bool:
 
 def received_only(
     paths: Iterable[Any], received: Collection[str], folder: str | Path
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[Skipped]]:
     """The paths in `paths` that Gradio received as uploads (listed in `received`, inside `folder`,
     not a link), and a one-line refusal for every other entry (naming only the file, not where)."""
     accepted: list[str] = []
-    refused: list[str] = []
+    refused: list[Skipped] = []
     for raw in paths:
         if isinstance(raw, str) and raw and _is_received(raw, received, Path(folder)):
             accepted.append(raw)
@@ -55,7 +57,8 @@ def received_only(
             name = (
                 document_name(Path(raw).name) if isinstance(raw, str) and raw else f"a {type(raw).__name__}"
             )
-            refused.append(f"{name}: not a file uploaded to this chat; add it with the upload box")
+            message = f"{name}: not a file uploaded to this chat; add it with the upload box"
+            refused.append(Skipped(message, "not uploaded here"))
     return accepted, refused
 
 
@@ -92,26 +95,70 @@ def add_documents(
     uploaded, not_received = received_only(paths, received, folder)
     check = check_uploads(uploaded)
     check.refused[:0] = not_received
-    lines: list[str] = []
+    report = IndexReport()
     if check.accepted:
         try:
             report = assistant.index(check.accepted, progress=progress)
+        except NothingReadableError as exc:
+            check.refused.extend(exc.skipped)
         except BadInputError as exc:
-            check.refused.append(str(exc))
+            check.refused.append(Skipped(str(exc), getattr(exc, "group", "unreadable")))
         except QAError as exc:
             logger.exception("indexing the uploads failed")
             return f"Nothing was added: {markdown_text(public_error(exc)[1])}"
         else:
-            counts = assistant.documents()
-            if report.added:
-                lines.append(f"Added {_names(report.added, counts)}.")
-            if report.updated:
-                lines.append(f"Replaced {_names(report.updated, counts)} with the new version.")
-            if report.unchanged:
-                lines.append(f"Already indexed, unchanged: {_names(report.unchanged, counts)}.")
-    if check.refused:
-        lines.append("\n".join(["Refused:", *(f"- {markdown_text(message)}" for message in check.refused)]))
-    return "\n\n".join(lines)  # one paragraph each
+            check.refused.extend(report.skipped)
+    return upload_report(report, check.refused, assistant.documents() if report.read else {})
+
+
+FOLD_OVER = 3  # files named in a report; past that, one line and the details folded under it
+
+
+def upload_report(report: IndexReport, refused: list[Skipped], counts: dict[str, int]) -> str:
+    """What happened to every uploaded file, in Markdown: a paragraph per outcome for a few files;
+    for more, one summary line ("Added 12 files (340 passages); refused 3: 2 unsupported (.exe), 1
+    scanned PDF (install tesseract-ocr).") with those paragraphs folded under it."""
+    lines: list[str] = []
+    if report.added:
+        lines.append(f"Added {_names(report.added, counts)}.")
+    if report.updated:
+        lines.append(f"Replaced {_names(report.updated, counts)} with the new version.")
+    if report.unchanged:
+        lines.append(f"Already indexed, unchanged: {_names(report.unchanged, counts)}.")
+    if refused:
+        lines.append("\n".join(["Refused:", *(f"- {markdown_text(message)}" for message in refused)]))
+    if len(report.read) + len(refused) <= FOLD_OVER:
+        return "\n\n".join(lines)  # one paragraph each
+    parts = []
+    if report.added or report.updated:
+        changed = len(report.added) + len(report.updated)
+        passages = sum(counts.get(n, 0) for n in [*report.added, *report.updated])
+        parts.append(f"Added {changed} file{'s' * (changed != 1)} ({_passages(passages)})")
+    if report.unchanged:
+        parts.append(f"{len(report.unchanged)} already indexed")
+    if refused:
+        parts.append(skipped_summary(refused).replace("skipped", "refused", 1))
+    summary = markdown_text("; ".join(parts)) + "."
+    body = "\n\n".join(lines)
+    return f"{summary[0].upper()}{summary[1:]}\n\n<details><summary>Details</summary>\n\n{body}\n\n</details>"
+
+
+class UploadProgress:
+    """An upload's progress for Gradio's bar (`show(progress, desc=..., unit=...)`): files read of
+    all, naming the current one and its pages, then the passages embedded (`Assistant.index` calls
+    it, and its `reading` for each file)."""
+
+    def __init__(self, show: Callable[..., Any]) -> None:
+        self.show = show
+
+    def reading(self, event: Reading) -> None:
+        pages = f", page {event.page} of {event.pages}" if event.pages else ""
+        done = event.file if event.done else event.file - 1
+        desc = f"Reading {event.name} ({event.file} of {event.files}{pages})"
+        self.show((done, event.files), desc=desc, unit="files")
+
+    def __call__(self, done: int, total: int) -> None:
+        self.show((done, total), desc="Indexing passages", unit="passages")
 
 
 def remove_document(assistant: Assistant, name: Any) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from index.formats.guard import MAX_FILE_BYTES, Guard, Progress, Section, line
 from index.formats.sniff import IMAGES, NAMES, sniff
 
-__all__ = ["FORMATS", "SUFFIXES", "Format", "Section", "format_for", "read_sections"]
+__all__ = ["FORMATS", "SUFFIXES", "Format", "Section", "check_file", "format_for", "read_sections"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,27 @@ def format_for(suffix: str) -> Format | None:
     return next((f for f in FORMATS if suffix.lower() in f.suffixes), None)
 
 
+def check_file(path: Path, name: str) -> tuple[Format, bytes]:
+    """The format of the file at `path` and its bytes, once its name, size and content agree (no
+    parsing: quick); FileRefusedError (one line naming the file, what to do) otherwise."""
+    found, data = _checked(path, Guard(name))
+    return found, data
+
+
 def read_sections(path: Path, name: str, *, pages: Progress | None = None) -> tuple[list[Section], bytes]:
     """The sections of the file at `path` (named `name` in messages) and its bytes; FileRefusedError
     (one line, naming the file and what to do) when it is not a document the index can take."""
     guard = Guard(name, pages=pages)
+    found, data = _checked(path, guard)
+    try:
+        return found.read(data, guard), data
+    except MemoryError:
+        raise guard.refuse("reading it needs more memory than there is; skipped", "too large") from None
+    except RecursionError as exc:
+        raise guard.refuse(f"nested too deeply to read ({line(exc)}); skipped", "unreadable") from None
+
+
+def _checked(path: Path, guard: Guard) -> tuple[Format, bytes]:
     suffix = path.suffix.lower()
     found = format_for(suffix)
     if found is None:
@@ -79,12 +96,7 @@ def read_sections(path: Path, name: str, *, pages: Progress | None = None) -> tu
             else NAMES.get(kind, f"a {kind} file")
         )
         raise guard.refuse(f"content is {what}, not what {suffix} promises; skipped", "wrong content")
-    try:
-        return found.read(data, guard), data
-    except MemoryError:
-        raise guard.refuse("reading it needs more memory than there is; skipped", "too large") from None
-    except RecursionError as exc:
-        raise guard.refuse(f"nested too deeply to read ({line(exc)}); skipped", "unreadable") from None
+    return found, data
 
 
 def _listed(items: list[str]) -> str:
