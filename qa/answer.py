@@ -79,6 +79,11 @@ class Answer:
         return self.text
 
     @property
+    def evidence(self) -> Source | None:
+        """The source passage that holds the marked span (the answer, or an unsure reply's candidate)."""
+        return next((s for s in self.sources if s.has_answer), None)
+
+    @property
     def evidence_sentence(self) -> str | None:
         """The sentence of the evidence passage that holds the candidate span (unsure replies show it)."""
         from index.splitting import split_sentences
