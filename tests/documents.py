@@ -223,6 +223,7 @@ def _rewritten(path: Path, source: Path, parts: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in new.items():
             out.writestr(name, data)
+    source.unlink()
     return path
 
 
