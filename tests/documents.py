@@ -10,7 +10,7 @@ from pathlib import Path
 
 # file name -> (question, answer, location) the file answers
 FACTS = {
-    "contract.docx": ("Within how many days does the client pay the invoice?", "45 days",
+    "contract.docx": ("Within how many days does the client pay the invoice?", "45",
                       "section “Payment terms”"),
     "harbour.html": ("When was the old harbour rebuilt?", "1887", "section “History of the harbour”"),
     "results.pptx": ("In which city does the new office open?", "Lisbon", "slide 3"),
@@ -18,7 +18,7 @@ FACTS = {
     "inventory.csv": ("Which warehouse holds the anchor chains?", "Bremen", "row 3"),
     "novel.epub": ("What was the lighthouse keeper called?", "Tobias Wren", "chapter “The Lighthouse”"),
     "scan.pdf": ("Where does the night ferry go?", "Helgoland", "page 2"),
-    "sign.png": ("When does the museum close?", "at five", None),
+    "sign.png": ("When does the museum close?", "five", None),
 }  # fmt: skip
 
 
