@@ -351,3 +351,17 @@ def test_the_source_of_an_answer_says_where_it_is(every_kind_assistant):
     evidence = assistant.ask(question).evidence
     assert evidence is not None and evidence.location == location
     assert assistant.ask(question).to_dict()["sources"][0]["location"] == location
+
+
+def test_passages_carry_their_location_and_never_span_two_places(tmp_path):
+    from index.indexer import passages_for
+    from index.reading import read_document
+    from index.stores import IndexSpec
+
+    spec = IndexSpec(embedding_model="hash", embedding_dim=8, max_sentences=3, overlap=1, max_chars=600)
+    passages = passages_for(read_document(pptx_file(tmp_path / "deck.pptx")), spec)
+    assert [p.meta["location"] for p in passages] == ["slide 1", "slide 2", "slide 3"]
+    assert passages[2].content.startswith("Next steps") and "Lisbon" in (passages[2].content or "")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("One sentence. Another one.", encoding="utf-8")
+    assert "location" not in passages_for(read_document(plain), spec)[0].meta
