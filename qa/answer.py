@@ -97,6 +97,16 @@ class Answer:
             return source.text
         return source.text[spans[0].start : spans[-1].end]
 
+    @property
+    def evidence_quote(self) -> tuple[str, int, int] | None:
+        """(sentence, start, end): `evidence_sentence` and the candidate's offsets in it, to mark it."""
+        source, sentence = self.evidence, self.evidence_sentence
+        if source is None or sentence is None or source.answer_start is None or source.answer_end is None:
+            return None
+        # the sentence's own place: the last occurrence starting at or before the span
+        offset = max(source.text.rfind(sentence, 0, source.answer_start + len(sentence)), 0)
+        return sentence, source.answer_start - offset, source.answer_end - offset
+
     def to_dict(self) -> dict:
         return {
             "question": self.question,

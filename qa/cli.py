@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from qa.answer import Answer
+from qa.answer import UNSURE, UNSURE_TEXT, Answer
 from qa.errors import ConfigError, friendly_errors
 from qa.progress import IndexProgress
 
@@ -105,9 +105,17 @@ def _marked(text: str, start: int, end: int, color: bool) -> str:
 
 
 def render_answer(answer: Answer, color: bool) -> str:
+    quote = answer.evidence_quote if answer.band == UNSURE else None
+    evidence = answer.evidence
+    if quote is not None and evidence is not None:  # the hedge, then the closest sentence, marked
+        sentence, start, end = quote
+        where = f"{evidence.document}, {evidence.location}" if evidence.location else evidence.document
+        hedge = click.style(UNSURE_TEXT, bold=True, fg="yellow") if color else UNSURE_TEXT
+        marked = _marked(sentence, start, end, color)
+        score = f"  (score {answer.score:.2f}, reader {answer.reader})"
+        return "\n".join([hedge, f"  {marked}", f"  — {where}", score])
     lines = [click.style(answer.display_text, bold=True) if color else answer.display_text]
     lines.append(f"  (score {answer.score:.2f}, reader {answer.reader})")
-    evidence = answer.evidence
     if evidence is not None and evidence.answer_start is not None and evidence.answer_end is not None:
         where = f"{evidence.document}, {evidence.location}" if evidence.location else evidence.document
         lines += ["", f"Source: {where}", _marked(evidence.text, evidence.answer_start,

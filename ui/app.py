@@ -9,8 +9,8 @@ an upload being embedded never holds up questions, which keep being answered fro
 until the new version is swapped in.
 
 API (gradio_client), documented in the README:
-- `/chat(message, history=[])` -> `(reply, details)`: the answer text (or "The document doesn't say.")
-  and `Answer.to_dict()` plus `rewritten_question`.
+- `/chat(message, history=[])` -> `(reply, details)`: the answer text (a "not sure" reply worded as a
+  hedge, or "The document doesn't say.") and `Answer.to_dict()` (with `band`) plus `rewritten_question`.
 - `/add_documents(files)` -> `(status, documents)`; `/remove_document(name)` -> `(status, documents, name)`.
 """
 
@@ -60,6 +60,10 @@ CSS = """
 mark.qa-answer { background: #fde047; color: #111827; padding: 0 2px; border-radius: 3px; font-weight: 600; }
 blockquote.qa-passage { margin: 4px 0 8px; padding-left: 10px; border-left: 3px solid #a5b4fc; }
 p.qa-searched, p.qa-doc { margin: 2px 0; font-size: 0.9em; }
+div.qa-unsure { border-left: 4px solid #f59e0b; padding-left: 10px; }
+div.qa-unsure p.qa-hedge { margin: 0 0 4px; color: #b45309; font-weight: 600; }
+blockquote.qa-closest { margin: 4px 0; font-style: italic; }
+mark.qa-candidate { background: #fed7aa; font-weight: 600; }
 """
 
 
@@ -102,8 +106,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def chat(message: str, history: list[dict] | None = None) -> tuple[str, dict]:
         """Answer `message` about the indexed documents. `history`: the conversation so far, oldest
         first, as {"role": "user"|"assistant", "content": str} messages (for follow-up questions).
-        Returns the reply text and the details (answer, no_answer, score, sources with answer
-        offsets, reader, rewritten_question)."""
+        Returns the reply text (a "not sure" reply worded as a hedge) and the details (answer, band:
+        sure | unsure | none, no_answer, score, sources with answer offsets, reader,
+        rewritten_question)."""
         try:
             question = assistant.check_question(message)
             answer = assistant.ask(question, history=clean_history(history))

@@ -28,7 +28,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from qa import Assistant
+from qa import Answer, Assistant
+from qa.answer import NONE
 from ui.access import client_address
 from ui.http_errors import public_error
 from ui.render import markdown_reply
@@ -37,9 +38,11 @@ logger = logging.getLogger(__name__)
 
 TOOL = "ask_documents"
 DESCRIPTION = (
-    "Answer a question from the indexed documents: a short exact answer, then the passage it came "
-    "from (the answer in bold) and the document's name; or \"The document doesn't say.\" with the "
-    "closest passages."
+    "Answer a question from the indexed documents. The result's `band` says which kind of reply it is: "
+    '"sure": a short exact answer, then the passage it came from (the answer in bold) and the '
+    'document\'s name; "unsure": "I\'m not sure. The closest the documents come is:" with the '
+    "candidate, then the closest sentence (the candidate in bold) and its document, for a person to "
+    'judge; "none": "The document doesn\'t say." with the closest passages.'
 )
 ASK = types.Tool(
     name=TOOL,
@@ -50,7 +53,32 @@ ASK = types.Tool(
         "required": ["question"],
         "additionalProperties": False,
     },
+    outputSchema={
+        "type": "object",
+        "properties": {
+            "band": {"type": "string", "enum": ["sure", "unsure", "none"]},
+            "answer": {"type": ["string", "null"], "description": "The answer or candidate; null for none."},
+            "document": {"type": ["string", "null"], "description": "The document holding it."},
+            "sentence": {"type": ["string", "null"], "description": "Its sentence in that document."},
+            "score": {"type": "number", "description": "The probability that the answer is right."},
+        },
+        "required": ["band", "answer", "document", "sentence", "score"],
+    },
 )
+
+
+def tool_result(answer: Answer) -> tuple[list[types.TextContent], dict[str, Any]]:
+    """The reply as Markdown (a "not sure" one worded as a hedge) and as structured content with its
+    band, for agents that read either."""
+    evidence = answer.evidence if answer.band != NONE else None
+    structured = {
+        "band": answer.band,
+        "answer": answer.text,
+        "document": evidence.document if evidence else None,
+        "sentence": answer.evidence_sentence if evidence else None,
+        "score": answer.score,
+    }
+    return [types.TextContent(type="text", text=markdown_reply(answer))], structured
 
 
 def security(allowed: list[str] | None) -> TransportSecuritySettings:
@@ -86,7 +114,7 @@ def mcp_server(assistant: Assistant) -> Server:
             answer = await anyio.to_thread.run_sync(lambda: assistant.ask(question))
         except Exception as exc:
             return _tool_error(public_error(exc)[1])
-        return [types.TextContent(type="text", text=markdown_reply(answer))]
+        return tool_result(answer)
 
     return server
 

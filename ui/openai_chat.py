@@ -3,8 +3,11 @@
 `fastapi-openai-compat` (the library under hayhooks' OpenAI router).
 
 The last user message is the question; the user and assistant messages before it are the conversation,
-for follow-ups. A streamed answer opens at once (the assistant's role), sends the answer line as soon
-as it is known, then its source passage, then `data: [DONE]`, as OpenAI clients and proxies expect.
+for follow-ups. The reply's `content` is `ui.render.markdown_reply`: a "not sure" reply opens with the
+hedge ("I'm not sure. The closest the documents come is: “...”"), never with the bare candidate, so a
+client that reads only `content` cannot take it for a sure answer. A streamed answer opens at once
+(the assistant's role), sends the answer line (or the hedge) as soon as it is known, then its source
+passage (or the closest sentence), then `data: [DONE]`, as OpenAI clients and proxies expect.
 """
 
 from __future__ import annotations

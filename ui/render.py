@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from qa import Answer, Source
+from qa.answer import UNSURE, UNSURE_TEXT
 
 CLOSEST_SHOWN = 3  # passages shown when the assistant abstains
 
@@ -27,13 +29,14 @@ def _html_lines(text: str) -> str:
     return "<br>".join(html.escape(line) for line in text.split("\n"))
 
 
-def highlight(text: str, start: int | None, end: int | None) -> str:
-    """`text` as escaped HTML with `text[start:end]` in <mark>; escaped only when there is no span."""
+def highlight(text: str, start: int | None, end: int | None, *, kind: str = "qa-answer") -> str:
+    """`text` as escaped HTML with `text[start:end]` in <mark class=kind>; escaped only when there is
+    no span."""
     if start is None or end is None or not 0 <= start < end <= len(text):
         return _html_lines(text)
     return (
         _html_lines(text[:start])
-        + '<mark class="qa-answer">'
+        + f'<mark class="{kind}">'
         + _html_lines(text[start:end])
         + "</mark>"
         + _html_lines(text[end:])
@@ -52,17 +55,34 @@ def _searched_for(answer: Answer) -> str:
     return f'<p class="qa-searched">Searched for: <em>{html.escape(answer.rewritten_question)}</em></p>'
 
 
+def unsure_html(answer: Answer) -> str | None:
+    """A "not sure" reply as one HTML block (class "qa-unsure"): the hedge, the closest sentence with
+    the candidate marked (class "qa-candidate"), and its document; None for the other bands."""
+    quote, evidence = answer.evidence_quote, answer.evidence
+    if answer.band != UNSURE or quote is None or evidence is None:
+        return None
+    sentence, start, end = quote
+    marked = highlight(sentence, start, end, kind="qa-answer qa-candidate")
+    return (
+        f'<div class="qa-unsure"><p class="qa-hedge">{html.escape(UNSURE_TEXT)}</p>'
+        f'<blockquote class="qa-closest">{marked}</blockquote>'
+        f'<p class="qa-doc">{html.escape(_where(evidence))}</p></div>'
+    )
+
+
 def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
     """The collapsible element under an answer (closed unless `open_`): the source passage with the
-    answer highlighted, its document and score; for an abstention, the closest passages looked at."""
+    answer (or an unsure reply's candidate) highlighted, its document and score; for an abstention,
+    the closest passages looked at."""
     status = {} if open_ else {"status": "done"}  # "done" starts the element closed
     evidence = answer.evidence
     if evidence is not None and not answer.no_answer:
+        title = "Closest passage" if answer.band == UNSURE else "Source"
         return {
             "role": "assistant",
             "content": _searched_for(answer) + passage_html(evidence),
             "metadata": {
-                "title": f"Source: {markdown_text(_where(evidence))}",  # a name is text, never markup
+                "title": f"{title}: {markdown_text(_where(evidence))}",  # a name is text, never markup
                 "log": f"score {answer.score:.2f}",
                 **status,
             },
@@ -88,8 +108,9 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
 
 
 def answer_messages(answer: Answer, *, open_: bool = False) -> list[dict]:
-    """The chat messages for one answer: the short answer, then its evidence."""
-    short = {"role": "assistant", "content": markdown_text(answer.display_text)}
+    """The chat messages for one answer: the short answer (for "not sure", the hedge and the closest
+    sentence), then its evidence."""
+    short = {"role": "assistant", "content": unsure_html(answer) or markdown_text(answer.display_text)}
     return [short, evidence_message(answer, open_=open_)]
 
 
@@ -124,9 +145,14 @@ def _quoted(source: Source) -> str:
 
 def markdown_reply(answer: Answer) -> str:
     """One answer as Markdown, for chat clients and agents: the answer, then the source passage with
-    the answer in bold and its document; for an abstention, the closest passages."""
+    the answer in bold and its document; for "not sure", the hedge with the candidate, then the
+    closest sentence with it in bold and its document; for an abstention, the closest passages."""
     lines = [markdown_text(answer.display_text), ""]
-    evidence = answer.evidence
+    evidence, quote = answer.evidence, answer.evidence_quote
+    if answer.band == UNSURE and evidence is not None and quote is not None:
+        sentence, start, end = quote
+        quoted = _quoted(replace(evidence, text=sentence, answer_start=start, answer_end=end))
+        return "\n".join([*lines, quoted, "", f"Document: *{markdown_text(_where(evidence))}*"])
     if evidence is not None and not answer.no_answer:
         return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(_where(evidence))}*"])
     closest = answer.sources[:CLOSEST_SHOWN]

@@ -85,8 +85,14 @@ class AskResponse(BaseModel):
     """The `qa ask --json` object."""
 
     question: str
-    answer: str | None = Field(description="The answer, or null when the documents don't say.")
-    no_answer: bool
+    answer: str | None = Field(
+        description="The answer (band sure), the best candidate (band unsure), or null (band none)."
+    )
+    no_answer: bool = Field(description="True only when the documents don't say (band none).")
+    band: Literal["sure", "unsure", "none"] = Field(
+        description='"sure": the answer, marked in its source; "unsure": not sure, the candidate marked '
+        'in the closest passage for a person to judge; "none": the documents don\'t say.'
+    )
     score: float = Field(description="The probability that the answer is right.")
     sources: list[SourceOut]
     reader: str
