@@ -365,3 +365,21 @@ def test_passages_carry_their_location_and_never_span_two_places(tmp_path):
     plain = tmp_path / "plain.txt"
     plain.write_text("One sentence. Another one.", encoding="utf-8")
     assert "location" not in passages_for(read_document(plain), spec)[0].meta
+
+
+@needs_tesseract
+def test_a_pdf_mixing_text_pages_and_scanned_pages_gets_both(tmp_path):
+    import io
+
+    from documents import scanned_pdf
+    from pypdf import PdfReader, PdfWriter
+    from test_index import make_pdf
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(make_pdf("The treaty was signed in Vienna in 1815."))))
+    writer.append(PdfReader(scanned_pdf(tmp_path / "scan.pdf")), pages=[1])
+    mixed = tmp_path / "mixed.pdf"
+    writer.write(mixed)
+    read = _read(mixed)
+    assert read[0] == ("page 1", "The treaty was signed in Vienna in 1815.")
+    assert read[1][0] == "page 2" and "Helgoland" in read[1][1]
