@@ -20,6 +20,14 @@ ARTICLE = SEEDS / "ap-china-russia-sanctions.txt"
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLE_QUESTION = "Who was sanctioned by China?"
 EXAMPLE_ANSWER = "10 Europeans and four institutions"
+# the article's sentence holding EXAMPLE_ANSWER: what a "not sure" reply to EXAMPLE_QUESTION shows
+EXAMPLE_SENTENCE = (
+    "China responded immediately on Monday to the EU’s approach by imposing sanctions on 10 Europeans "
+    "and four institutions, which it said had affected China’s interests and “spread malicious lies and "
+    "misinformation.”"
+)
+OFF_TOPIC_QUESTION = "What is the capital of France?"  # nothing in the article comes close: "none"
+UNSURE_THRESHOLD = 0.99  # `no_answer_threshold` above any answer's probability: the example is "not sure"
 
 _LOCAL = ("127.0.0.1", "::1", "localhost", "0.0.0.0")
 
@@ -123,6 +131,19 @@ def real_assistant(real_index_dir: Path):
     from qa import Assistant
 
     assistant = Assistant.from_config(index_dir=real_index_dir, reader="offline")
+    assistant.warm_up()
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def unsure_assistant(real_index_dir: Path):
+    """The real offline assistant with its sure threshold raised past any answer (UNSURE_THRESHOLD):
+    the example question gets a "not sure" reply (its sentence is close), an off-topic one "none"."""
+    from qa import Assistant
+
+    assistant = Assistant.from_config(
+        index_dir=real_index_dir, reader="offline", no_answer_threshold=UNSURE_THRESHOLD
+    )
     assistant.warm_up()
     return assistant
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, write_config
+from conftest import (
+    EXAMPLE_ANSWER,
+    EXAMPLE_QUESTION,
+    EXAMPLE_SENTENCE,
+    OFF_TOPIC_QUESTION,
+    UNSURE_THRESHOLD,
+    write_config,
+)
 from qa.cli import qa
 
 
@@ -24,8 +31,9 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     assert "building it from" in result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {
-        "question", "answer", "no_answer", "score", "sources", "reader", "timings_ms", "engine",
+        "question", "answer", "no_answer", "band", "score", "sources", "reader", "timings_ms", "engine",
     }  # fmt: skip
+    assert data["band"] == "sure"
     assert data["engine"] == "none"  # hash embedder and word-overlap reader: no model runs
     assert data["question"] == EXAMPLE_QUESTION
     assert EXAMPLE_ANSWER in data["answer"] and data["no_answer"] is False
@@ -52,6 +60,37 @@ def test_ask_for_people_marks_the_answer_in_its_passage(fake_config):
     assert EXAMPLE_ANSWER in lines[0]
     assert "Source: ap-china-russia-sanctions.txt" in result.stdout
     assert "[[" in result.stdout and EXAMPLE_ANSWER in result.stdout.split("[[", 1)[1].split("]]")[0]
+
+
+@pytest.mark.slow
+def test_ask_prints_each_band_as_such_with_the_real_models(real_index_dir, tmp_path):
+    sure = write_config(tmp_path, reader="offline", index_dir=str(real_index_dir))
+    result = run(sure, "ask", EXAMPLE_QUESTION)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == EXAMPLE_ANSWER
+    assert "Source: ap-china-russia-sanctions.txt" in result.stdout and "not sure" not in result.stdout
+
+    (tmp_path / "unsure").mkdir()
+    unsure = write_config(
+        tmp_path / "unsure", reader="offline", index_dir=str(real_index_dir),
+        no_answer_threshold=UNSURE_THRESHOLD,
+    )  # fmt: skip
+    result = run(unsure, "ask", EXAMPLE_QUESTION)
+    assert result.exit_code == 0, result.output
+    hedge, sentence, document, score = result.stdout.splitlines()
+    assert hedge == "I'm not sure. The closest the documents come is:"
+    marked = EXAMPLE_SENTENCE.replace(EXAMPLE_ANSWER, f"[[{EXAMPLE_ANSWER}]]")
+    assert sentence == f"  {marked}"  # the closest sentence, the candidate marked
+    assert document == "  — ap-china-russia-sanctions.txt"
+    assert score.startswith("  (score 0.")
+    data = json.loads(run(unsure, "ask", EXAMPLE_QUESTION, "--json").stdout)
+    assert data["band"] == "unsure" and data["answer"] == EXAMPLE_ANSWER and data["no_answer"] is False
+
+    result = run(unsure, "ask", OFF_TOPIC_QUESTION)
+    assert result.stdout.splitlines()[0] == "The document doesn't say."
+    assert "Closest passage:" in result.stdout
+    data = json.loads(run(unsure, "ask", OFF_TOPIC_QUESTION, "--json").stdout)
+    assert data["band"] == "none" and data["answer"] is None and data["no_answer"] is True
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, EXAMPLE_SENTENCE, OFF_TOPIC_QUESTION
+from qa import NO_ANSWER_TEXT
+from qa.answer import UNSURE_TEXT
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.slow
 )
 def test_short_exact_answers_with_the_span_marked_in_its_source(real_assistant, question, expected):
     answer = real_assistant.ask(question)
-    assert answer.text == expected and not answer.no_answer
+    assert answer.text == expected and not answer.no_answer and answer.band == "sure"
     evidence = answer.evidence
     assert evidence.document == "ap-china-russia-sanctions.txt"
     assert evidence.text[evidence.answer_start : evidence.answer_end] == expected
@@ -32,9 +34,28 @@ def test_short_exact_answers_with_the_span_marked_in_its_source(real_assistant, 
 def test_example_question_is_answered_from_its_passage_with_the_answer_marked(real_assistant):
     answer = real_assistant.ask(EXAMPLE_QUESTION)
     assert answer.text == EXAMPLE_ANSWER and not answer.no_answer
+    assert answer.band == "sure" and answer.display_text == EXAMPLE_ANSWER
     evidence = answer.evidence
     assert evidence is answer.sources[0]  # retrieval ranks its passage first
     assert evidence.text[evidence.answer_start : evidence.answer_end] == EXAMPLE_ANSWER
+    assert answer.to_dict()["band"] == "sure"
+
+
+def test_a_not_sure_reply_is_a_hedge_with_the_closest_sentence_marked(unsure_assistant):
+    answer = unsure_assistant.ask(EXAMPLE_QUESTION)
+    assert answer.band == "unsure" and not answer.no_answer and not answer.sure
+    assert answer.text == EXAMPLE_ANSWER  # the candidate, for a person to judge
+    assert answer.display_text == f"{UNSURE_TEXT} “{EXAMPLE_ANSWER}”"
+    assert answer.evidence.document == "ap-china-russia-sanctions.txt"
+    assert answer.evidence_sentence == EXAMPLE_SENTENCE
+    sentence, start, end = answer.evidence_quote
+    assert sentence[start:end] == EXAMPLE_ANSWER
+    data = answer.to_dict()
+    assert data["band"] == "unsure" and data["answer"] == EXAMPLE_ANSWER and data["no_answer"] is False
+
+    off_topic = unsure_assistant.ask(OFF_TOPIC_QUESTION)  # nothing close: still "doesn't say"
+    assert off_topic.band == "none" and off_topic.no_answer and off_topic.text is None
+    assert off_topic.display_text == NO_ANSWER_TEXT and off_topic.evidence is None
 
 
 @pytest.mark.parametrize(
@@ -43,7 +64,7 @@ def test_example_question_is_answered_from_its_passage_with_the_answer_marked(re
 )
 def test_off_topic_questions_abstain(real_assistant, question):
     answer = real_assistant.ask(question)
-    assert answer.no_answer and answer.text is None
+    assert answer.no_answer and answer.text is None and answer.band == "none"
     assert answer.display_text == "The document doesn't say."
     assert answer.sources  # the closest passages it looked at
 
@@ -73,7 +94,7 @@ def test_cli_json_answer_from_a_fresh_process(real_index_dir):
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["answer"] == EXAMPLE_ANSWER and data["no_answer"] is False
+    assert data["answer"] == EXAMPLE_ANSWER and data["no_answer"] is False and data["band"] == "sure"
     marked = [s for s in data["sources"] if s["answer_start"] is not None]
     assert len(marked) == 1
     assert marked[0]["text"][marked[0]["answer_start"] : marked[0]["answer_end"]] == EXAMPLE_ANSWER

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, ROOT, free_port
+from conftest import (
+    EXAMPLE_ANSWER,
+    EXAMPLE_QUESTION,
+    EXAMPLE_SENTENCE,
+    OFF_TOPIC_QUESTION,
+    ROOT,
+    free_port,
+)
 from qa import BadInputError
 
 QA = str(Path(sys.executable).parent / "qa")
@@ -170,8 +177,11 @@ def test_rest_answers_exactly_as_qa_ask_does(server, real_index_dir):
     )  # fmt: skip
     expected = json.loads(asked.stdout)
     assert served["answer"] == expected["answer"] == EXAMPLE_ANSWER
+    assert served["band"] == expected["band"] == "sure"
     for key in ("no_answer", "score", "sources", "reader", "engine"):
         assert served[key] == expected[key], key
+    off_topic = httpx.post(f"{server}/ask", json={"question": OFF_TOPIC_QUESTION}, timeout=60).json()
+    assert off_topic["band"] == "none" and off_topic["answer"] is None and off_topic["no_answer"] is True
 
 
 @pytest.mark.slow
@@ -209,7 +219,7 @@ def test_the_mcp_tool_answers_an_agent(server):
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
-    async def ask() -> tuple[list[str], str]:
+    async def ask() -> tuple[list[str], str, dict, dict]:
         async with (
             streamablehttp_client(f"{server}/mcp") as (read, write, _),
             ClientSession(read, write) as session,
@@ -218,12 +228,64 @@ def test_the_mcp_tool_answers_an_agent(server):
             tools = [t.name for t in (await session.list_tools()).tools]
             result = await session.call_tool("ask_documents", {"question": EXAMPLE_QUESTION})
             assert not result.isError
-            return tools, result.content[0].text
+            off_topic = await session.call_tool("ask_documents", {"question": OFF_TOPIC_QUESTION})
+            return tools, result.content[0].text, result.structuredContent, off_topic.structuredContent
 
-    tools, text = asyncio.run(ask())
+    tools, text, structured, off_topic = asyncio.run(ask())
     assert "ask_documents" in tools
     assert not [t for t in tools if "deploy" in t]  # agents cannot deploy code
     assert text.startswith(EXAMPLE_ANSWER)
+    assert structured["band"] == "sure" and structured["answer"] == EXAMPLE_ANSWER
+    assert structured["document"] == "ap-china-russia-sanctions.txt"
+    assert off_topic["band"] == "none" and off_topic["answer"] is None
+
+
+@pytest.mark.slow
+def test_a_not_sure_reply_is_a_hedge_on_rest_openai_and_mcp(unsure_assistant):
+    """With the sure threshold out of reach the example question is "not sure": REST says the band, the
+    OpenAI content (streamed too) and the MCP text open with the hedge, MCP's result names the band."""
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+    from openai import OpenAI
+
+    from qa.answer import UNSURE_TEXT
+    from ui.server import create_app
+
+    with live(create_app(unsure_assistant)) as url:
+        served = httpx.post(f"{url}/ask", json={"question": EXAMPLE_QUESTION}, timeout=60).json()
+        assert served["band"] == "unsure" and served["answer"] == EXAMPLE_ANSWER
+        assert served["no_answer"] is False
+        marked = [s for s in served["sources"] if s["answer_start"] is not None]
+        assert [s["text"][s["answer_start"] : s["answer_end"]] for s in marked] == [EXAMPLE_ANSWER]
+
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+        messages = [{"role": "user", "content": EXAMPLE_QUESTION}]
+        reply = client.chat.completions.create(model="qa", messages=messages).choices[0].message.content
+        first = reply.split("\n")[0]
+        assert first == f"{UNSURE_TEXT} “{EXAMPLE_ANSWER}”"  # never the bare candidate
+        sentence = EXAMPLE_SENTENCE.replace(EXAMPLE_ANSWER, f"**{EXAMPLE_ANSWER}**")
+        assert f"> {sentence}" in reply  # the closest sentence, the candidate in bold
+        assert "Document: *ap-china-russia-sanctions.txt*" in reply
+        streamed = client.chat.completions.create(model="qa", messages=messages, stream=True)
+        assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == reply
+
+        async def call() -> tuple[str, dict]:
+            async with (
+                streamablehttp_client(f"{url}/mcp") as (read, write, _),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                result = await session.call_tool("ask_documents", {"question": EXAMPLE_QUESTION})
+                assert not result.isError
+                return result.content[0].text, result.structuredContent
+
+        text, structured = asyncio.run(call())
+    assert text == reply
+    assert structured == {
+        "band": "unsure", "answer": EXAMPLE_ANSWER, "document": "ap-china-russia-sanctions.txt",
+        "sentence": EXAMPLE_SENTENCE, "score": served["score"],
+    }  # fmt: skip
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, OFF_TOPIC_QUESTION, serve
 from qa import NO_ANSWER_TEXT, Answer, Source
 from qa.uploads import MAX_FILE_BYTES, check_uploads
 
@@ -64,6 +64,31 @@ def test_abstention_says_so_and_shows_the_closest_passages(fake_assistant):
     assert closest["metadata"]["title"] == f"Closest passages ({CLOSEST_SHOWN})"
     assert closest["content"].count('class="qa-passage"') == CLOSEST_SHOWN
     assert "<mark" not in closest["content"]
+
+
+def test_a_not_sure_reply_is_a_distinct_hedge_with_the_closest_sentence_and_its_document():
+    from ui.render import answer_messages, markdown_reply
+
+    text = "Harbour notes. The keeper is <b>Agnes</b> Varga, since 1998. She painted it blue."
+    start = text.index("<b>Agnes</b> Varga")
+    source = Source("notes <1>.md", text, 0.8, start, start + len("<b>Agnes</b> Varga"))
+    unsure = Answer("Who keeps it?", "<b>Agnes</b> Varga", False, 0.3, [source], "r", band="unsure")
+    short, evidence = answer_messages(unsure, open_=True)
+    assert short["content"].startswith('<div class="qa-unsure"><p class="qa-hedge">I&#x27;m not sure.')
+    assert (
+        '<blockquote class="qa-closest">The keeper is <mark class="qa-answer qa-candidate">'
+        "&lt;b&gt;Agnes&lt;/b&gt; Varga</mark>, since 1998.</blockquote>"
+    ) in short["content"]  # only its sentence, escaped, the candidate marked
+    assert '<p class="qa-doc">notes &lt;1&gt;.md</p>' in short["content"]
+    assert "\n" not in short["content"]  # one HTML block for the markdown renderer
+    assert evidence["metadata"]["title"] == "Closest passage: notes \\<1\\>.md"  # not "Source"
+    reply = markdown_reply(unsure)
+    assert reply.startswith("I'm not sure. The closest the documents come is: “\\<b\\>Agnes")
+
+    sure = Answer("Who keeps it?", "<b>Agnes</b> Varga", False, 0.9, [source], "r", band="sure")
+    short, evidence = answer_messages(sure)
+    assert "qa-unsure" not in short["content"] and evidence["metadata"]["title"].startswith("Source: ")
+    assert markdown_reply(sure).startswith("\\<b\\>Agnes")
 
 
 def test_the_history_sent_to_ask_is_plain_question_and_answer_text():
@@ -251,3 +276,21 @@ def test_chat_round_trip_with_the_real_models(real_assistant):
         served.close()
     assert reply == "December 2019"
     assert details["reader"] == real_assistant.reader
+    assert details["band"] == "sure"
+
+
+@pytest.mark.slow
+def test_chat_round_trip_says_not_sure_and_doesnt_say_with_the_real_models(unsure_assistant):
+    from gradio_client import Client
+
+    served = serve(unsure_assistant)
+    try:
+        client = Client(served.local_url, verbose=False)
+        reply, details = client.predict(EXAMPLE_QUESTION, api_name="/chat")
+        off_topic, off_details = client.predict(OFF_TOPIC_QUESTION, api_name="/chat")
+    finally:
+        served.close()
+    assert reply == f"I'm not sure. The closest the documents come is: “{EXAMPLE_ANSWER}”"
+    assert details["band"] == "unsure" and details["answer"] == EXAMPLE_ANSWER
+    assert details["no_answer"] is False
+    assert off_topic == NO_ANSWER_TEXT and off_details["band"] == "none" and off_details["no_answer"]
