@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, serve
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, EXAMPLE_SENTENCE, OFF_TOPIC_QUESTION, serve
 
 pytestmark = pytest.mark.browser
 
@@ -80,11 +80,44 @@ def test_the_example_question_shows_the_answer_and_its_highlighted_source(
     answer = real_assistant.ask(EXAMPLE_QUESTION)
     assert answer.evidence.text in mark.locator("xpath=..").inner_text()  # ... the passage it came from
     assert real_assistant.reader in page.locator("body").inner_text()
+    assert chat.locator(".qa-unsure").count() == 0 and "not sure" not in chat.inner_text()  # a sure answer
     page.mouse.move(0, 0)
     screenshot = Path(os.environ.get("QA_SCREENSHOT") or tmp_path / "chat.png")
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot), animations="disabled")  # the evidence slides open: finish it
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_not_sure_replies_look_different_and_show_the_closest_sentence(open_chat, unsure_assistant):
+    from playwright.sync_api import expect
+
+    page = open_chat(unsure_assistant)  # its sure threshold is out of reach: the example is "not sure"
+    chat = page.locator("#chat")
+    ask(page, EXAMPLE_QUESTION)
+    unsure = chat.locator(".qa-unsure")
+    unsure.wait_for()
+    expect(unsure.locator(".qa-hedge")).to_have_text("I'm not sure. The closest the documents come is:")
+    expect(unsure.locator(".qa-closest")).to_have_text(EXAMPLE_SENTENCE)  # the sentence, not the passage
+    expect(unsure.locator("mark.qa-candidate")).to_have_text(EXAMPLE_ANSWER)  # the candidate, marked
+    expect(unsure.locator(".qa-doc")).to_have_text("ap-china-russia-sanctions.txt")
+    chat.get_by_text("Closest passage: ap-china-russia-sanctions.txt").wait_for()  # not "Source: ..."
+    looks = unsure.evaluate(
+        """e => ({border: getComputedStyle(e).borderLeftStyle,
+                  hedge: getComputedStyle(e.querySelector('.qa-hedge')).color,
+                  mark: getComputedStyle(e.querySelector('mark.qa-candidate')).backgroundColor})"""
+    )
+    sure_mark = page.evaluate(
+        "() => { const m = document.createElement('mark'); m.className = 'qa-answer';"
+        " document.querySelector('#chat').appendChild(m); const c = getComputedStyle(m).backgroundColor;"
+        " m.remove(); return c; }"
+    )
+    assert looks["border"] == "solid"  # the amber bar a sure answer does not have
+    assert looks["hedge"] == "rgb(180, 83, 9)" and looks["mark"] != sure_mark
+
+    ask(page, OFF_TOPIC_QUESTION)  # nothing close: "doesn't say", as before
+    chat.get_by_text("The document doesn't say.").wait_for()
+    expect(chat.locator(".qa-unsure")).to_have_count(1)  # only the earlier reply
 
 
 def test_example_click_follow_up_clear_and_upload(open_chat, fake_assistant, tmp_path):
