@@ -360,6 +360,7 @@ class Assistant:
                     answer_start=span.start if hit and span else None,
                     answer_end=span.end if hit and span else None,
                     passage_start=int(doc.meta.get("start", 0)),
+                    location=doc.meta.get("location"),
                 )
             )
         total = (time.perf_counter() - started) * 1000

@@ -40,6 +40,9 @@ FEATURES = (
     "echo",  # share of the span's words that are the question's own
     "agreement",  # share of the candidates' score on spans that hold or sit in this one
     "lead",  # how far its score stands above the next different candidate's
+    "reader_rank",  # 1 / (1 + its place in the reader's own ranking)
+    "sentence_overlap",  # share of the question's content words in the sentence it came from
+    "span_words",  # its length in words, up to 10, over 10
 )
 
 _MONTHS = (
@@ -127,12 +130,21 @@ class Candidate:
     @property
     def sentence(self) -> str:
         """The sentence(s) of its passage that hold the span: the evidence a person reads."""
-        span = self.answer.document_offset
-        text = self.passage
-        if span is None:
-            return text
-        hit = [s for s in split_sentences(text) if s.start < span.end and s.end > span.start]
-        return text[hit[0].start : hit[-1].end] if hit else text
+        return _sentence(self.answer)
+
+
+def _overlap(asked: set[str], text: str) -> float:
+    return len(asked & set(tokenize(text))) / len(asked) if asked else 0.0
+
+
+def _sentence(answer: Any) -> str:
+    """The sentence(s) of the answer's passage that hold the span."""
+    text = answer.document.content or ""
+    span = answer.document_offset
+    if span is None:
+        return text
+    hit = [s for s in split_sentences(text) if s.start < span.end and s.end > span.start]
+    return text[hit[0].start : hit[-1].end] if hit else text
 
 
 def _squash(margin: float, factor: float) -> float:
@@ -142,6 +154,9 @@ def _squash(margin: float, factor: float) -> float:
 def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> list[Candidate]:
     """The reader's answers with their signals, those that only repeat the question left out."""
     found = [a for a in answers if a.data and a.data.strip() and a.document is not None]
+    # the question as the reader read it (typos put right, qa/phrasing.py), when it says
+    question = next((str(a.meta["question"]) for a in found if a.meta.get("question")), question)
+    asked = {w for w in tokenize(question) if w not in STOPWORDS}
     ranks = [_squash(float(a.meta.get("null_margin", 0.0)), factor) for a in found]
     total = sum(ranks) or 1.0
     out = []
@@ -167,6 +182,9 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
                     "echo": repeated,
                     "agreement": agreeing / total,
                     "lead": ranks[i] - (max(others) if others else 0.0),
+                    "reader_rank": 1.0 / (1 + i),
+                    "sentence_overlap": _overlap(asked, _sentence(a)),
+                    "span_words": min(len(span.split()), 10) / 10,
                 },
             )
         )

@@ -53,6 +53,9 @@ class Settings:
     answer_ranking: AnswerRanking = "null_margin"
     # a picked sentence that opens with a pronoun or "The ..." is read with the sentence before it
     sentence_context: bool = True
+    # the reader reads the question with typos put right against the passages' words, and a keyword
+    # question ("grant number") as a question (qa/phrasing.py)
+    rephrase: bool = True
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
     store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL

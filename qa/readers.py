@@ -32,6 +32,7 @@ from qa.answerability import Calibrator
 from qa.config import Settings
 from qa.context import LEAD, in_context
 from qa.errors import ConfigError
+from qa.phrasing import as_question, correct_spelling
 from qa.spans import SpanModel
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,12 @@ class SentenceSpanReader:
         classifier: str | None = None,
         answer_ranking: str = "null_margin",
         context: bool = False,
+        rephrase: bool = False,
     ) -> None:
         self.model, self.top_k, self.sentences = model, top_k, sentences
         self.context = context  # read a sentence opening with a pronoun with the one before (qa/context.py)
+        self.rephrase = rephrase  # typos and keyword questions put the way the reader reads (qa/phrasing.py)
+        self._known: frozenset[str] | None = None
         self.max_seq_length, self.stride = max_seq_length, stride
         self.embedding_model, self.dense_weight = embedding_model, dense_weight
         self.passage_weight, self.sentence_weight = passage_weight, sentence_weight
@@ -146,7 +150,7 @@ class SentenceSpanReader:
             embedding_model=self.embedding_model, dense_weight=self.dense_weight,
             passage_weight=self.passage_weight, sentence_weight=self.sentence_weight,
             null_margin=self.null_margin, classifier=self.classifier, answer_ranking=self.answer_ranking,
-            context=self.context,
+            context=self.context, rephrase=self.rephrase,
         )  # fmt: skip
 
     @classmethod
@@ -227,8 +231,25 @@ class SentenceSpanReader:
         tokenizer, model = self._classifier
         return self._forward(tokenizer, model, query, texts).logits[:, 0].tolist()
 
+    def _known_words(self) -> frozenset[str]:
+        """English words: the whole words of the reader's vocabulary (never "corrected")."""
+        if self._known is None:
+            tokenizer = self.spans.tokenizer
+            vocab = tokenizer.get_vocab() if tokenizer is not None else {}
+            self._known = frozenset(w for w in vocab if w.isalpha())
+        return self._known
+
+    def phrased(self, query: str, documents: list[Document]) -> str:
+        """The question as the reader reads it: typos put right against the passages' words, and a
+        keyword question ("school office phone") asked as one (qa/phrasing.py)."""
+        if not self.rephrase:
+            return query
+        fixed = correct_spelling(query, (d.content or "" for d in documents), self._known_words())
+        return as_question(fixed)
+
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
+        query = self.phrased(query, documents)
         picked = self._pick(query, documents)
         if not picked:
             return {"answers": []}
@@ -253,6 +274,7 @@ class SentenceSpanReader:
                     document=source.document,
                     document_offset=ExtractedAnswer.Span(span.start + shift, span.end + shift),
                     meta={
+                        "question": query,  # as read: typos put right (qa/phrasing.py)
                         "sentence_score": source.score,
                         "null_margin": span.logit - nulls[span.text],
                         "classifier": judged[span.text] if judged else 0.0,
@@ -414,6 +436,7 @@ def build_reader(choice: ReaderChoice, settings: Settings) -> Any:
             classifier=_classifier_of(choice.model, weighed),
             answer_ranking=settings.answer_ranking,
             context=settings.sentence_context,
+            rephrase=settings.rephrase,
         )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 

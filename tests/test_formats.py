@@ -341,10 +341,6 @@ def test_a_question_about_each_file_is_answered_from_that_file_and_place(every_k
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="qa/assistant.py's _decide does not pass the passage's meta['location'] into Source yet",
-)
 def test_the_source_of_an_answer_says_where_it_is(every_kind_assistant):
     assistant, _ = every_kind_assistant
     question, _, location = FACTS["results.pptx"]

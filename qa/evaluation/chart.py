@@ -10,10 +10,15 @@ from qa.evaluation.metrics import QuestionResult
 
 # (label, colour, test) for the score histogram; every result falls in exactly one group
 _OUTCOMES = (
-    ("answered, right (F1 ≥ 0.5)", "#2e7d32", lambda r: not r.abstained and r.answerable and r.f1 >= 0.5),
-    ("answered, wrong", "#c62828", lambda r: not r.abstained and (not r.answerable or r.f1 < 0.5)),
-    ("abstained, rightly (no answer)", "#90caf9", lambda r: r.abstained and not r.answerable),
-    ("abstained, missed an answer", "#ff9800", lambda r: r.abstained and r.answerable),
+    ("sure, right (F1 ≥ 0.5)", "#2e7d32", lambda r: r.sure and r.answerable and r.f1 >= 0.5),
+    ("sure, wrong", "#c62828", lambda r: r.sure and (not r.answerable or r.f1 < 0.5)),
+    ("not sure, answer in view", "#a5d6a7", lambda r: not r.sure and r.band == "unsure" and bool(r.in_view)),
+    ("not sure / doesn't say, no answer", "#90caf9", lambda r: not r.sure and not r.answerable),
+    (
+        "not sure / doesn't say, answer missed",
+        "#ff9800",
+        lambda r: not r.sure and r.answerable and not r.in_view,
+    ),
 )
 
 
@@ -49,7 +54,7 @@ def write_chart(
     if threshold is not None:
         right.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
         right.annotate(
-            f"threshold {threshold:.2f}",
+            f"sure from {threshold:.2f}",
             (threshold, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -3),
@@ -58,9 +63,9 @@ def write_chart(
             fontsize=8,
         )
     right.set_xlim(0, 1)
-    right.set_xlabel("answer probability (abstain below the threshold)")
+    right.set_xlabel("answer probability (sure at or above the threshold)")
     right.set_ylabel("questions")
-    right.set_title("Where to put the abstention threshold")
+    right.set_title("The three bands: sure, not sure, doesn't say")
     right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
 
     fig.tight_layout()

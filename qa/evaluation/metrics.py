@@ -35,10 +35,17 @@ class QuestionResult:
     latency_ms: float
     rewritten_question: str | None = None
     history_turns: int = 0
+    band: str = ""  # sure | unsure | none ("": a run from before the bands, read from `predicted`)
+    candidate: str | None = None  # the span a "not sure" reply offered (sure: = predicted)
+    in_view: bool | None = None  # answerable: a right sure answer, or an unsure sentence holding gold
 
     @property
     def answerable(self) -> bool:
         return bool(self.gold)
+
+    @property
+    def sure(self) -> bool:
+        return self.band == "sure" or (not self.band and self.predicted is not None)
 
     @property
     def abstained(self) -> bool:
@@ -110,9 +117,32 @@ class Summary:
     retrieval: dict | None
     latency_ms: dict
     by_type: dict = field(default_factory=dict)
+    bands: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+RIGHT_F1 = 0.5  # a sure answer is right when its F1 against a gold answer reaches this
+
+
+def band_figures(results: Sequence[QuestionResult]) -> dict:
+    """The three bands' shares and what a person gets from them (percentages): of the sure answers
+    the share right (`sure_precision`; a sure answer to an unanswerable question is wrong), of the
+    answerable questions the share answered right and sure (`sure_coverage`) and the share with the
+    answer in view (a right sure answer or a "not sure" sentence holding it), and of the
+    unanswerable ones the share answered sure."""
+    has = [r for r in results if r.answerable]
+    no = [r for r in results if not r.answerable]
+    sure = [r for r in results if r.sure]
+    counts = {band: sum(r.band == band for r in results) for band in ("sure", "unsure", "none")}
+    return {
+        **counts,
+        "sure_precision": _ratio(sum(r.answerable and r.f1 >= RIGHT_F1 for r in sure), len(sure)),
+        "sure_coverage": _ratio(sum(r.sure and r.f1 >= RIGHT_F1 for r in has), len(has)),
+        "answer_in_view": _ratio(sum(bool(r.in_view) for r in has), len(has)),
+        "sure_on_unanswerable": _ratio(sum(r.sure for r in no), len(no)),
+    }
 
 
 def summarize(results: Sequence[QuestionResult]) -> Summary:
@@ -148,13 +178,24 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
     for r in results:
         groups[r.type].append(r)
     by_type = {name: _block(group) for name, group in sorted(groups.items())}
-    return Summary(_block(results), _block(has), _block(no), abstention, retrieval, latency, by_type)
+    return Summary(
+        _block(results),
+        _block(has),
+        _block(no),
+        abstention,
+        retrieval,
+        latency,
+        by_type,
+        band_figures(results),
+    )
 
 
 __all__ = [
     "RECALL_AT",
+    "RIGHT_F1",
     "QuestionResult",
     "Summary",
+    "band_figures",
     "contains_answer",
     "gold_rank",
     "roc_auc",

@@ -64,6 +64,23 @@ def headline_rows(run: EvalRun) -> list[tuple[str, str]]:
         for name, block in (("overall", s.overall), ("has answer", s.has_answer), ("no answer", s.no_answer))
         if block["count"]
     ]
+    b = s.bands
+    if b:
+        rows.append(
+            (
+                "bands",
+                f"sure {b['sure']}  not sure {b['unsure']}  doesn't say {b['none']}  "
+                f"(EM/F1 strict: a 'not sure' reply counts as no answer)",
+            )
+        )
+        rows.append(
+            (
+                "sure answers",
+                f"precision {_num(b['sure_precision'])}  coverage {_num(b['sure_coverage'])}  "
+                f"answer in view {_num(b['answer_in_view'])}  "
+                f"sure on unanswerable {_num(b['sure_on_unanswerable'])}",
+            )
+        )
     a = s.abstention
     rows.append(
         (
@@ -124,7 +141,14 @@ def markdown(run: EvalRun) -> str:
             ],
         ),
         "",
-        _md_table(["measure", "value"], [[name, value] for name, value in headline_rows(run)[-3:]]),
+        _md_table(
+            ["measure", "value"],
+            [
+                [name, value]
+                for name, value in headline_rows(run)
+                if not name.startswith(("overall", "has", "no "))
+            ],
+        ),
         "",
         f"![F1 by question type and answer probabilities]({CHART})",
         "",
@@ -142,13 +166,14 @@ def markdown(run: EvalRun) -> str:
             f"## Wrong answers ({sum(r.f1 < 0.5 for r in run.results)}; first {len(misses)})",
             "",
             _md_table(
-                ["id", "question", "gold", "predicted", "score", "gold rank"],
+                ["id", "question", "gold", "band", "predicted", "score", "gold rank"],
                 [
                     [
                         r.id,
                         r.question,
                         " / ".join(r.gold) or "(no answer)",
-                        _short(r.predicted) if r.predicted is not None else "(abstained)",
+                        r.band or "–",
+                        _short(r.predicted or r.candidate or "") or "(abstained)",
                         f"{r.score:.2f}",
                         "–" if r.gold_rank is None else str(r.gold_rank or "not retrieved"),
                     ]

@@ -21,7 +21,15 @@ from typing import Any
 
 from qa.errors import BadInputError
 from qa.evaluation.datasets import SQUAD, Dataset, Paragraph, Question
-from qa.evaluation.metrics import QuestionResult, Summary, gold_rank, score_answer, summarize
+from qa.evaluation.metrics import (
+    RIGHT_F1,
+    QuestionResult,
+    Summary,
+    contains_answer,
+    gold_rank,
+    score_answer,
+    summarize,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +92,17 @@ def _one(assistant: Any, q: Question, *, reader_only: bool, top_k: int | None) -
     except BadInputError as exc:
         raise BadInputError(f"question {q.id}: {exc}") from exc
     latency = (time.perf_counter() - started) * 1000
-    predicted = None if answer.no_answer else answer.text
+    band = getattr(answer, "band", "none" if answer.no_answer else "sure")
+    predicted = answer.text if band == "sure" else None  # strict: a "not sure" reply is no answer
     em, f1 = score_answer(predicted, q.answers)
+    in_view = None
+    if q.answerable:
+        sentence = answer.evidence_sentence if band == "unsure" else None
+        in_view = (
+            f1 >= RIGHT_F1
+            if band == "sure"
+            else sentence is not None and contains_answer(sentence, q.answers)
+        )
     rank = None if reader_only or not q.answerable else gold_rank([s.text for s in answer.sources], q.answers)
     return QuestionResult(
         id=q.id,
@@ -100,6 +117,9 @@ def _one(assistant: Any, q: Question, *, reader_only: bool, top_k: int | None) -
         latency_ms=round(latency, 1),
         rewritten_question=answer.rewritten_question,
         history_turns=len(q.history),
+        band=band,
+        candidate=None if band == "none" else answer.text,
+        in_view=in_view,
     )
 
 

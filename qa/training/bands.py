@@ -118,7 +118,7 @@ def decide(model: BandModel, a: Asked) -> Outcome:
     rated = sorted(
         (
             (model.probability(values, f), span, sentence)
-            for (span, values, sentence), f in zip(a.rows, a.fallback)
+            for (span, values, sentence), f in zip(a.rows, a.fallback, strict=True)
         ),
         key=lambda t: -t[0],
     )
