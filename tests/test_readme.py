@@ -185,6 +185,23 @@ def test_the_python_example_runs_and_prints_what_its_comments_say(project):
 
 
 @pytest.mark.slow
+def test_the_python_example_prints_a_not_sure_reply_as_a_hedge_with_its_sentence(project):
+    """The example's "unsure" branch, run: with the sure threshold out of reach (QA_CONFIG) its first
+    question is not sure, and it prints the hedge, the closest sentence and the document."""
+    code = block("python", "from qa import Assistant")
+    config = (project / "config" / "default.yaml").read_text(encoding="utf-8")
+    cautious = project / "config" / "cautious.yaml"
+    cautious.write_text(config.replace("no_answer_threshold: null", "no_answer_threshold: 0.99"), "utf-8")
+    result = shell(f"{sys.executable} - <<'EOF'\n{code}EOF\n", project, QA_CONFIG=str(cautious))
+    assert result.returncode == 0, result.stdout
+    hedge = "I'm not sure. The closest the documents come is: “December 2019” - "
+    [line] = [line for line in result.stdout.splitlines() if line.startswith(hedge)]
+    assert "the detention in Canada in December 2019 of Meng Wanzhou" in line
+    assert line.endswith(" - ap-china-russia-sanctions.txt")
+    assert any(re.fullmatch(r"The document doesn't say\. \d+", line) for line in result.stdout.splitlines())
+
+
+@pytest.mark.slow
 def test_the_gradio_client_example_answers(project, real_assistant):
     code = block("python", "from gradio_client import Client")
     app = serve(real_assistant)
