@@ -39,7 +39,7 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     assert EXAMPLE_ANSWER in data["answer"] and data["no_answer"] is False
     assert 0.0 <= data["score"] <= 1.0
     assert data["reader"] == "offline:word-overlap"
-    assert len(data["sources"]) == 5
+    assert len(data["sources"]) == 8  # retrieval.top_k
     for source in data["sources"]:
         assert set(source) == {"document", "text", "score", "answer_start", "answer_end", "location"}
     marked = [s for s in data["sources"] if s["answer_start"] is not None]
@@ -64,7 +64,8 @@ def test_ask_for_people_marks_the_answer_in_its_passage(fake_config):
 
 @pytest.mark.slow
 def test_ask_prints_each_band_as_such_with_the_real_models(real_index_dir, tmp_path):
-    sure = write_config(tmp_path, reader="offline", index_dir=str(real_index_dir))
+    # a sure threshold below its probability: the example is sure whatever the calibration
+    sure = write_config(tmp_path, reader="offline", index_dir=str(real_index_dir), no_answer_threshold=0.05)
     result = run(sure, "ask", EXAMPLE_QUESTION)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == EXAMPLE_ANSWER
