@@ -39,7 +39,7 @@ FEATURES = (
     "kind_fit",  # 1: the span is the kind the question asks for; 0: it contradicts it; 0.5: can't tell
     "echo",  # share of the span's words that are the question's own
     "agreement",  # share of the candidates' score on spans that hold or sit in this one
-    "lead",  # how far its score stands above the next different candidate's
+    "lead",  # how far its score stands above the best competing candidate's (one not inside or around it)
     "reader_rank",  # 1 / (1 + its place in the reader's own ranking)
     "sentence_overlap",  # share of the question's content words in the sentence it came from
     "span_words",  # its length in words, up to 10, over 10
@@ -66,7 +66,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-z]")
 
 def question_kind(question: str) -> str:
     """What the question asks for: when | number | who | where | other."""
-    q = " " + " ".join(tokenize(question)) + " "
+    q = " " + " ".join(re.findall(r"\w+", question.lower())) + " "  # tokenize() drops the wh-words
     if re.search(r" (how (many|much|long|old|often|far|big|large|tall|heavy)|what (percentage|share|"
                  r"proportion|number|amount|price|fee|cost)) ", q):  # fmt: skip
         return "number"
@@ -169,7 +169,13 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
         agreeing = sum(
             r for b, r in zip(found, ranks, strict=True) if low in b.data.lower() or b.data.lower() in low
         )
-        others = [r for b, r in zip(found, ranks, strict=True) if b.data.strip().lower() != low]
+        # the competitors: spans that neither hold this one nor sit in it ("10 Europeans" backs up
+        # "10 Europeans and four institutions", it does not compete with it)
+        others = [
+            r
+            for b, r in zip(found, ranks, strict=True)
+            if low not in b.data.lower() and b.data.lower() not in low
+        ]
         out.append(
             Candidate(
                 a,

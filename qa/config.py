@@ -26,7 +26,7 @@ AnswerRanking = Literal["span", "null_margin"]
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    top_k: int = 5  # passages given to the reader and returned as sources
+    top_k: int = 8  # passages given to the reader and returned as sources
     candidates: int = 20  # passages each retriever (BM25, dense) proposes before fusion
 
 
@@ -42,7 +42,7 @@ class Settings:
     reader: ReaderKind = "auto"
     extractive_model: str = "deepset/roberta-base-squad2"
     offline_model: str = "bundled"
-    offline_sentences: int = 4  # > 0: the offline span reader reads only the best N sentences
+    offline_sentences: int = 8  # > 0: the offline span reader reads only the best N sentences
     # sentences are ranked by shared words + this weight x cosine similarity to the question
     sentence_dense_weight: float = 1.0
     sentence_passage_weight: float = 0.0  # ... plus this weight x the cosine similarity of its passage

@@ -69,12 +69,40 @@ def _answer_phrase(answer: str) -> str | None:
     return phrase if plural(phrase) else None
 
 
-def _antecedents(users: list[str], answers: list[str], *, plural_pronoun: bool) -> list[str]:
+_PERSONAL = {"he", "she", "him", "his", "her"}
+_SHORT_ANSWER = 6  # words: an answer this short names a thing ("the agent") that "it" or "he" can be
+
+
+def _answered(answer: str) -> list[str]:
+    """What the last answer names: its capitalised phrases, else the whole of a short answer."""
+    found = entities(answer)
+    phrase = answer.strip().rstrip(".")
+    if not found and answer.strip() != NO_ANSWER_TEXT and 0 < len(phrase.split()) <= _SHORT_ANSWER:
+        found = [phrase]
+    return found
+
+
+_WHO = re.compile(r"^\s*who(?:m)?(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(.*?)[\s?.!]*$", re.IGNORECASE)
+
+
+def _asks_for_person(question: str) -> bool:
+    """A "who ..." question whose answer is the person ("Who is Russia's foreign minister?"), not one
+    about a person it names ("Who is Meng Wanzhou?", where "she" is still Meng Wanzhou)."""
+    match = _WHO.match(question)
+    return match is not None and match.group(1).strip() not in entities(question)
+
+
+def _antecedents(
+    users: list[str], answers: list[str], *, plural_pronoun: bool, personal: bool = False
+) -> list[str]:
     """Candidate antecedents, most likely first: entities of the last question, then of the last
-    answer; for a plural pronoun only plural ones, the whole last answer before its own entities."""
+    answer; after a "who ..." question a personal pronoun ("she", "his") means the person answered,
+    so the answer comes first. For a plural pronoun only plural ones, the whole last answer before
+    its own entities."""
     asked = entities(users[-1]) if users else []
     if not plural_pronoun:
-        return asked + (entities(answers[-1]) if answers else [])
+        answered = _answered(answers[-1]) if answers else []
+        return answered + asked if personal and answered and _asks_for_person(users[-1]) else asked + answered
     answered = []
     if answers:
         whole = _answer_phrase(answers[-1])
@@ -83,6 +111,8 @@ def _antecedents(users: list[str], answers: list[str], *, plural_pronoun: bool) 
 
 
 def _possessive(entity: str) -> str:
+    if entity.endswith(("'s", "’s")):
+        return entity
     return entity + ("’" if entity.endswith("s") else "’s")
 
 
@@ -96,7 +126,9 @@ def rewrite(question: str, history: list[dict] | None) -> str:
     users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
     answers = [m["content"] for m in history if m.get("role") == "assistant" and m.get("content")]
     word = match.group(1).lower()
-    candidates = _antecedents(users, answers, plural_pronoun=word in _PLURAL_PRONOUNS)
+    candidates = _antecedents(
+        users, answers, plural_pronoun=word in _PLURAL_PRONOUNS, personal=word in _PERSONAL
+    )
     if not candidates:
         return f"{question} ({users[-1]})" if users else question
     entity = candidates[0]

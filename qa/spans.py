@@ -19,6 +19,7 @@ import numpy as np
 
 CALIBRATION = 0.1  # Haystack's calibration_factor: probability = sigmoid(0.1 x (start + end logit))
 ANSWERS_PER_WINDOW = 20
+MAX_ANSWER_TOKENS = 30  # a span longer than this is a clause, not an answer (SQuAD decoders use 15-30)
 OVERLAP = 0.01
 
 
@@ -112,7 +113,9 @@ def _window_spans(start: np.ndarray, end: np.ndarray, window: Any, owner: int) -
     s = np.where(context, start, -np.inf).astype(np.float32)
     e = np.where(context, end, -np.inf).astype(np.float32)
     logits = s[:, None] + e[None, :]
-    logits = np.where(np.triu(np.ones(logits.shape, dtype=bool)), logits, -np.inf)
+    square = np.ones(logits.shape, dtype=bool)
+    allowed = np.triu(square) & ~np.triu(square, k=MAX_ANSWER_TOKENS)  # start <= end < start + max
+    logits = np.where(allowed, logits, -np.inf)
     flat = logits.ravel()
     best = np.argsort(-flat, kind="stable")[:ANSWERS_PER_WINDOW]
     found = []

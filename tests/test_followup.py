@@ -58,6 +58,16 @@ def test_entities_skip_question_words():
     assert entities("What did the European Union do?") == ["European Union"]
 
 
+def test_after_a_question_asking_for_a_person_he_or_she_is_the_person_answered():
+    history = [
+        {"role": "user", "content": "Who is Russia's foreign minister?"},
+        {"role": "assistant", "content": "Sergei Lavrov"},
+    ]
+    assert rewrite("Who is his counterpart?", history) == "Who is Sergei Lavrov’s counterpart?"
+    # a question about a person it names keeps that person ("Who is Meng Wanzhou?" -> "she")
+    assert rewrite("When was she detained?", MENG) == "When was Meng Wanzhou detained?"
+
+
 def test_follow_up_modes():
     from qa.followup import resolve_followup
 
@@ -67,3 +77,38 @@ def test_follow_up_modes():
         == "When was she detained? Who is Meng Wanzhou?"
     )
     assert resolve_followup("When was she detained?", MENG, "off") == "When was she detained?"
+
+
+# (follow-up, its conversation, the same question asked in full): issue 32's test pairs
+PAIRS = [
+    (
+        "When was she detained?",
+        [{"role": "user", "content": "Who is Meng Wanzhou?"}, {"role": "assistant", "content": "a Huawei executive"}],
+        "When was Meng Wanzhou detained?",
+    ),
+    (
+        "What did he say countries should unite to oppose?",
+        [
+            {"role": "user", "content": "Who is China's foreign minister?"},
+            {"role": "assistant", "content": "Wang Yi"},
+        ],
+        "What did Wang Yi say countries should unite to oppose?",
+    ),
+    (
+        "Which country wants her extradited?",
+        [
+            {"role": "user", "content": "Who was detained in Canada in December 2019?"},
+            {"role": "assistant", "content": "Meng Wanzhou"},
+        ],
+        "Which country wants Meng Wanzhou extradited?",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("followup", "history", "full"), PAIRS)
+def test_a_follow_up_is_answered_as_the_same_question_asked_in_full(real_assistant, followup, history, full):
+    asked = real_assistant.ask(followup, history=history)
+    direct = real_assistant.ask(full)
+    assert asked.band == direct.band != "none"
+    assert asked.text == direct.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -186,9 +187,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precision", type=float, default=0.92, help="sure precision to reach (0-1)")
     parser.add_argument("--lost", type=float, default=0.02, help="answerable share allowed in 'none'")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logger.setLevel(logging.INFO)
     args.work.mkdir(parents=True, exist_ok=True)
     asked = ask_all(args.folder, args.work, questions_of(args.folder))
+    with (args.work / "asked.pkl").open("wb") as f:  # the lab's record, to refit without asking again
+        pickle.dump(asked, f)
     calibrate = [a for a in asked if a.half == "calibrate"]
     weights, bias = fit(calibrate)
     model = thresholds(
