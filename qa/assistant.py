@@ -217,7 +217,7 @@ class Assistant:
                     if default is not None:
                         calibrator = replace(calibrator, threshold=default)
                     self._calibrator = calibrator
-                    bands = BandModel.load(model_dir, calibrator.threshold)
+                    bands = BandModel.load(model_dir if self.settings.bands else None, calibrator.threshold)
                     self._bands = bands if default is None else replace(bands, sure=default)
                     self._retriever = retriever
                     self._pipeline = pipe

@@ -58,6 +58,9 @@ class Settings:
     rephrase: bool = True
     embedding_model: str = "bundled"
     no_answer_threshold: float | None = None  # None: the reader's calibrated threshold
+    # true: three bands (sure / not sure / doesn't say) from the reader's bands.json (qa/bands.py);
+    # false: the earlier yes/no decision on the answerability probability (sure or doesn't say)
+    bands: bool = True
     store: StoreKind = "faiss"  # pgvector: PostgreSQL at $QA_DATABASE_URL
     index_type: IndexType = "flat"  # hnsw: approximate search, for corpora of 100,000+ passages
     db_schema: str = "public"  # pgvector: the PostgreSQL schema holding this index

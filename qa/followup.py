@@ -82,7 +82,69 @@ def _answered(answer: str) -> list[str]:
     return found
 
 
+_DETERMINERS = {"the", "a", "an", "my", "our", "your", "this", "that", "their", "his", "her"}
+_PHRASE_ENDS = {
+    "get", "gets", "called", "cost", "costs", "take", "takes", "end", "ends", "start", "starts", "mean",
+    "means", "run", "runs", "open", "opens", "close", "closes", "need", "needs", "have", "has", "be",
+    "is", "are", "was", "were", "do", "does", "did", "go", "goes", "come", "comes", "say", "says",
+}  # fmt: skip
+_PREPOSITIONS = {"for", "in", "on", "at", "of", "with", "from", "to", "by", "about", "during"}
+_ASKING = {
+    "who", "whom", "whose", "what", "what's", "when", "where", "which", "why", "how", "is", "are", "was",
+    "were", "do", "does", "did", "can", "could", "will", "would", "should", "has", "have", "had",
+}  # fmt: skip
+_COUNTING = re.compile(r"^(how (?:much|many)|which|what) (\w+)\b", re.IGNORECASE)
+_FRAGMENT_OPENERS = re.compile(r"^\s*(?:and|what about|how about|but)\b[\s,]*", re.IGNORECASE)
+
+
+def subject_phrase(question: str) -> str | None:
+    """The thing a question typed without capitals is about: the first phrase opening with "the",
+    "a", "my" ... up to a verb or the end ("how long is the tenancy" -> "the tenancy")."""
+    words = question.strip().rstrip("?.!").split()
+    for i, word in enumerate(words):
+        if word.lower() in _DETERMINERS and i + 1 < len(words):
+            phrase = [word]
+            for nxt in words[i + 1 : i + 7]:
+                if nxt.lower() in _PHRASE_ENDS or (nxt.lower() in _PREPOSITIONS and nxt.lower() != "of"):
+                    break
+                phrase.append(nxt)
+            return " ".join(phrase) if len(phrase) > 1 else None
+    return None
+
+
+def _fragment(question: str, previous: str) -> str | None:
+    """An elliptical follow-up ("and for students?", "and sugar?", "what about subsidence", "by
+    when?") as the previous question asked of the new thing; None when the question stands on its
+    own (it asks something: "and when does it end?" is read as "when does it end?")."""
+    opener = _FRAGMENT_OPENERS.match(question)
+    rest = question[opener.end() :] if opener else question
+    rest = rest.strip().rstrip("?.!").strip()
+    words = rest.split()
+    if not words or len(words) > 7 or (opener is None and len(words) > 2):
+        return None
+    first = words[0].lower()
+    if first in _ASKING and not (opener is None and len(words) <= 2):
+        return None
+    before = previous.strip().rstrip("?.!")
+    if first in _PREPOSITIONS:  # "and for students?" after "how much is a day pass for adults"
+        cut = before.lower().rfind(f" {first} ")
+        if cut != -1:
+            return f"{before[:cut]} {rest}?"
+    phrase = subject_phrase(before)
+    if first in _DETERMINERS and phrase:  # "and the monthly one?" after "... the one-time allowance"
+        return f"{before.replace(phrase, rest, 1)}?"
+    counted = _COUNTING.match(before)
+    if len(words) == 1 and counted and counted.group(2).lower() not in _ASKING | _PHRASE_ENDS:
+        # "and sugar?" after "how much butter goes in the cake"
+        return f"{before[: counted.start(2)]}{rest}{before[counted.end(2) :]}?"
+    return f"{before} ({rest})?"
+
+
 _WHO = re.compile(r"^\s*who(?:m)?(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+(.*?)[\s?.!]*$", re.IGNORECASE)
+
+
+def _asks_for_place_or_time(users: list[str]) -> bool:
+    return bool(users) and users[-1].strip().lower().startswith(("where", "when", "what time", "how long"))
 
 
 def _asks_for_person(question: str) -> bool:
@@ -101,8 +163,13 @@ def _antecedents(
     its own entities."""
     asked = entities(users[-1]) if users else []
     if not plural_pronoun:
-        answered = _answered(answers[-1]) if answers else []
-        return answered + asked if personal and answered and _asks_for_person(users[-1]) else asked + answered
+        if personal and answers and _asks_for_person(users[-1]):
+            return _answered(answers[-1]) + asked
+        # "she" after "where was ines carvalho born" is not the place answered
+        named = entities(answers[-1]) if answers and not (personal and _asks_for_place_or_time(users)) else []
+        # "it" after a question typed without capitals: the thing that question was about
+        thing = [] if personal or asked else [p for p in [subject_phrase(users[-1])] if p]
+        return asked + thing + named
     answered = []
     if answers:
         whole = _answer_phrase(answers[-1])
@@ -120,10 +187,15 @@ def rewrite(question: str, history: list[dict] | None) -> str:
     """The question made self-contained using `history` ([{"role", "content"}], oldest first)."""
     if not history:
         return question
+    users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
+    fragment = _fragment(question, users[-1]) if users else None
+    if fragment is not None:
+        return fragment
+    opener = _FRAGMENT_OPENERS.match(question)
+    question = question[opener.end() :] if opener else question  # "and when does it end?"
     match = _PRONOUN_RE.search(question)
     if match is None:
         return question
-    users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
     answers = [m["content"] for m in history if m.get("role") == "assistant" and m.get("content")]
     word = match.group(1).lower()
     candidates = _antecedents(

@@ -151,3 +151,17 @@ def test_qa_eval_counts_sure_precision_coverage_and_answer_in_view():
     assert figures["sure_coverage"] == 25.0
     assert figures["answer_in_view"] == 50.0
     assert figures["sure_on_unanswerable"] == 50.0
+
+
+@pytest.mark.slow
+def test_bands_false_keeps_the_earlier_yes_no_decision(real_index_dir):
+    """The previous decision stays selectable: without bands a reply is sure or doesn't say."""
+    from qa import Assistant
+
+    banded = Assistant.from_config(index_dir=real_index_dir, reader="offline", no_answer_threshold=0.99)
+    earlier = Assistant.from_config(
+        index_dir=real_index_dir, reader="offline", bands=False, no_answer_threshold=0.99
+    )
+    question = "Who was sanctioned by China?"
+    assert banded.ask(question).band == "unsure"
+    assert earlier.ask(question).band == "none"
