@@ -83,7 +83,10 @@ def test_follow_up_modes():
 PAIRS = [
     (
         "When was she detained?",
-        [{"role": "user", "content": "Who is Meng Wanzhou?"}, {"role": "assistant", "content": "a Huawei executive"}],
+        [
+            {"role": "user", "content": "Who is Meng Wanzhou?"},
+            {"role": "assistant", "content": "a Huawei executive"},
+        ],
         "When was Meng Wanzhou detained?",
     ),
     (
@@ -112,3 +115,27 @@ def test_a_follow_up_is_answered_as_the_same_question_asked_in_full(real_assista
     direct = real_assistant.ask(full)
     assert asked.band == direct.band != "none"
     assert asked.text == direct.text
+
+
+def turn(question: str, answer: str) -> list[dict]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("and for students?", turn("how much is a day pass for adults", "£13"),
+         "how much is a day pass for students?"),
+        ("and sugar?", turn("how much butter goes in the cake", "150 g"), "how much sugar goes in the cake?"),
+        ("and the monthly one?", turn("how much is the one-time home office allowance", "EUR 400"),
+         "how much is the monthly one?"),
+        ("and when does it end?", turn("how long is the tenancy", "12 months"), "when does the tenancy end?"),
+        ("and who did she marry", turn("where was ines carvalho born", "Vila Serrana"),
+         "who did she marry (where was ines carvalho born)"),
+        ("by when?", turn("who's ordering the security lights", "Sunil Choudhary"),
+         "who's ordering the security lights (by when)?"),
+    ],
+)  # fmt: skip
+def test_follow_ups_typed_as_people_type_them(question, history, expected):
+    """Lower case, no names, fragments: issue 32's follow-up conversations."""
+    assert rewrite(question, history) == expected
