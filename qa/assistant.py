@@ -344,7 +344,8 @@ class Assistant:
         rated = self._bands.rate(found, [self._calibrator.probability(r) for r in readings])
         best = rated[0] if rated else None
         probability = best.probability if best else 0.0
-        seen = readings[found.index(next(c for c in found if c.answer is best.answer))] if best else {}
+        by_answer = {id(c.answer): r for c, r in zip(found, readings, strict=True)}
+        seen = by_answer[id(best.answer)] if best else {}
         closeness = max((float(a.meta.get("sentence_score", 0.0)) for a in answers if a.meta), default=0.0)
         band = self._bands.band(probability, closeness) if best else NONE
         top = best.answer if best is not None and band != NONE else None

@@ -45,15 +45,15 @@ FEATURES = (
     "span_words",  # its length in words, up to 10, over 10
 )
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+_MONTHS = (  # "may" only beside a number ("3 May", "May 2024"): "you may cancel" is no date
+    r"january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|\d{1,2}\s+may|may\s+\d{1,4}"
 )
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|noon|midnight"
 _TIME = re.compile(
     rf"\b({_MONTHS}|{_DAYS}|spring|summer|autumn|fall|winter|morning|evening|night|today|tomorrow|"
     r"yesterday|year|years|week|weeks|month|months|day|days|hour|hours|minute|minutes|"
-    r"(1[89]|20)\d\d|\d{1,2}:\d\d|\d{1,2}\s*(am|pm|a\.m\.|p\.m\.))\b",
+    r"(1[89]|20)\d\d|\d{1,2}:\d\d|\d{1,2}\s*(am|pm|a\.m\.|p\.m\.))(?!\w)",
     re.IGNORECASE,
 )
 _NUMBER_WORDS = (
@@ -62,6 +62,7 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(rf"(\d|\b({_NUMBER_WORDS})\b|[%£$€¥])", re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]")
+_EITHER_OR = re.compile(r"\bor\b", re.IGNORECASE)  # ...unless it picks one of two the question names
 
 
 def question_kind(question: str) -> str:
@@ -124,10 +125,6 @@ class Candidate:
     probability: float = 0.0
 
     @property
-    def passage(self) -> str:
-        return self.answer.document.content or ""
-
-    @property
     def sentence(self) -> str:
         """The sentence(s) of its passage that hold the span: the evidence a person reads."""
         return _sentence(self.answer)
@@ -163,8 +160,8 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
     for i, a in enumerate(found):
         span = a.data.strip()
         repeated = echo(question, span)
-        if repeated >= 1.0:
-            continue  # a span that only repeats the question's words is never an answer
+        if repeated >= 1.0 and not _EITHER_OR.search(question):
+            continue  # a span that only repeats the question's words is never an answer...
         low = span.lower()
         agreeing = sum(
             r for b, r in zip(found, ranks, strict=True) if low in b.data.lower() or b.data.lower() in low
@@ -234,14 +231,20 @@ class BandModel:
         path = Path(model_dir) / FILE if model_dir else None
         if path is None or not path.is_file():
             return cls(sure=sure, close=math.inf)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        names = tuple(data["features"])
+        refit = "refit with `python -m qa.training.bands`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            names = tuple(data["features"])
+            weights = tuple(float(w) for w in data["weights"])
+            model = cls(weights, float(data["bias"]), float(data["sure"]), float(data["close"]), names)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: not a band model ({type(exc).__name__}: {exc}); {refit}") from exc
         unknown = sorted(set(names) - set(FEATURES))
         if unknown:
-            raise ConfigError(f"{path}: unknown signals {unknown}; refit with `python -m qa.training.bands`")
-        return cls(
-            tuple(data["weights"]), float(data["bias"]), float(data["sure"]), float(data["close"]), names
-        )
+            raise ConfigError(f"{path}: unknown signals {unknown}; {refit}")
+        if len(weights) != len(names):
+            raise ConfigError(f"{path}: {len(weights)} weights for {len(names)} signals; {refit}")
+        return model
 
     def save(self, model_dir: str | Path, extra: dict | None = None) -> None:
         data = {

@@ -120,10 +120,13 @@ def _fragment(question: str, previous: str) -> str | None:
     rest = question[opener.end() :] if opener else question
     rest = rest.strip().rstrip("?.!").strip()
     words = rest.split()
-    if not words or len(words) > 7 or (opener is None and len(words) > 2):
+    if not words or len(words) > 7 or not any(ch.isalnum() for ch in rest):
         return None
     first = words[0].lower()
-    if first in _ASKING and not (opener is None and len(words) <= 2):
+    if opener is None:  # only "by when?", "for students?", "the cfo?" stand for the previous question
+        if len(words) > 2 or (first not in _PREPOSITIONS and first not in _DETERMINERS):
+            return None
+    elif first in _ASKING:
         return None
     before = previous.strip().rstrip("?.!")
     if first in _PREPOSITIONS:  # "and for students?" after "how much is a day pass for adults"
@@ -188,11 +191,14 @@ def rewrite(question: str, history: list[dict] | None) -> str:
     if not history:
         return question
     users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
-    fragment = _fragment(question, users[-1]) if users else None
+    if not users:  # a conversation of greetings only: nothing was asked to refer back to
+        return question
+    fragment = _fragment(question, users[-1])
     if fragment is not None:
         return fragment
     opener = _FRAGMENT_OPENERS.match(question)
-    question = question[opener.end() :] if opener else question  # "and when does it end?"
+    if opener and any(ch.isalnum() for ch in question[opener.end() :]):
+        question = question[opener.end() :]  # "and when does it end?" asks "when does it end?"
     match = _PRONOUN_RE.search(question)
     if match is None:
         return question

@@ -40,22 +40,29 @@ def correct_spelling(question: str, texts: Iterable[str], known: frozenset[str] 
         low = word.lower()
         if len(low) < 4 or low in counts or low in known:
             return word
+        if word[0].isupper() and match.start() > 0:
+            return word  # a name ("Carla") is asked as written, never "corrected" to another one
         near = {w for form in _deletes(low) for w in index.get(form, ()) if abs(len(w) - len(low)) <= 1}
         if not near:
             return word
-        # the most frequent in the passages, then one sharing the first letter
+        # one sharing the first letter, then the most frequent in the passages
         best = max(sorted(near), key=lambda w: (w[0] == low[0], counts[w]))
-        return best
+        return best.capitalize() if word[0].isupper() else best
 
     return _WORD.sub(fix, question)
 
 
 def as_question(question: str) -> str:
-    """A keyword-style question ("grant number") as one the reader knows ("what is grant number?")."""
-    words = question.strip().split()
-    if not words or words[0].lower().strip("'’") in _OPENERS or words[0].lower().startswith(_CONTRACTIONS):
+    """A keyword-style question ("grant number") as one the reader knows ("what is grant number?");
+    one with a question word in its first three words ("in which year ...", "whats the fee") is left
+    as it is, and so is one with no word at all."""
+    if not any(ch.isalnum() for ch in question):
         return question
+    for word in (w.lower().strip("?.!,'’") for w in question.split()[:3]):
+        stem = next((word[: -len(end)] for end in _CONTRACTIONS if word.endswith(end)), word)
+        if word in _OPENERS or stem in _OPENERS:
+            return question
     return f"what is {question.strip().rstrip('?')}?"
 
 
-_CONTRACTIONS = ("what's", "who's", "where's", "when's", "how's", "what’s", "who’s", "where’s", "how’s")
+_CONTRACTIONS = ("'s", "’s", "s")  # what's, what’s, whats

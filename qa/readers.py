@@ -234,6 +234,7 @@ class SentenceSpanReader:
     def _known_words(self) -> frozenset[str]:
         """English words: the whole words of the reader's vocabulary (never "corrected")."""
         if self._known is None:
+            self.spans.warm_up()
             tokenizer = self.spans.tokenizer
             vocab = tokenizer.get_vocab() if tokenizer is not None else {}
             self._known = frozenset(w for w in vocab if w.isalpha())
@@ -249,7 +250,8 @@ class SentenceSpanReader:
 
     @component.output_types(answers=list[ExtractedAnswer])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
-        query = self.phrased(query, documents)
+        # phrased first, then cut to the reader's question budget ("what is ...?" adds tokens)
+        query = self.spans.fit_question(self.phrased(query, documents))
         picked = self._pick(query, documents)
         if not picked:
             return {"answers": []}

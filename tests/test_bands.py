@@ -10,7 +10,8 @@ from haystack import Document
 from haystack.dataclasses import ExtractedAnswer
 
 from qa.answer import Answer, Source
-from qa.bands import FEATURES, BandModel, candidates, echo, kind_fit, question_kind
+from qa.bands import FEATURES, BandModel, candidates, echo, kind_fit, question_kind, span_kind
+from qa.errors import ConfigError
 from qa.evaluation.metrics import QuestionResult, band_figures
 from qa.phrasing import as_question, correct_spelling
 
@@ -48,6 +49,8 @@ def test_the_kind_of_thing_asked(question, kind):
 
 def test_a_date_does_not_answer_where_and_a_number_answers_how_many():
     assert kind_fit("where was she born", "in March 1968") == 0.0
+    assert kind_fit("when does it open", "at 9 a.m.") == 1.0
+    assert span_kind("you may cancel online") == "words" and span_kind("by 3 May") == "time"
     assert kind_fit("how many days", "14 days") == 1.0
     assert kind_fit("who chairs the board", "Ada Brandt") == 1.0
     assert kind_fit("what colour is it", "blue") == 0.5
@@ -59,6 +62,9 @@ def test_a_span_that_only_repeats_the_question_is_never_a_candidate():
         "when is the rent due", [reader_answer("Rent", 5.0), reader_answer("the 1st of each month")]
     )
     assert [c.answer.data for c in found] == ["the 1st of each month"]
+    # ... unless the question offers a choice and the span makes it
+    either = "Is the deposit £1,200 or £1,500?"
+    assert [c.answer.data for c in candidates(either, [reader_answer("£1,200")])] == ["£1,200"]
     assert set(found[0].values) == set(FEATURES)
     assert found[0].sentence == "Rent is due on the 1st of each month."
 
@@ -82,7 +88,14 @@ def test_bands_json_round_trips_and_an_unknown_signal_says_how_to_refit(tmp_path
     data = json.loads((tmp_path / "bands.json").read_text())
     data["features"][0] = "mystery"
     (tmp_path / "bands.json").write_text(json.dumps(data))
-    with pytest.raises(Exception, match=r"unknown signals \['mystery'\].*qa\.training\.bands"):
+    with pytest.raises(ConfigError, match=r"unknown signals \['mystery'\].*qa\.training\.bands"):
+        BandModel.load(tmp_path, sure=0.1)
+    data["features"] = list(FEATURES[:2])
+    (tmp_path / "bands.json").write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"11 weights for 2 signals"):
+        BandModel.load(tmp_path, sure=0.1)
+    (tmp_path / "bands.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"not a band model"):
         BandModel.load(tmp_path, sure=0.1)
 
 
@@ -125,8 +138,16 @@ def test_typos_are_put_right_against_the_passages_words(typed, read):
 
 def test_a_keyword_question_is_asked_as_a_question():
     assert as_question("school office phone number") == "what is school office phone number?"
-    assert as_question("Who signs it?") == "Who signs it?"
-    assert as_question("what's the fee") == "what's the fee"
+    for asked in ("Who signs it?", "what's the fee", "whats the fee", "when’s it due", "In which year?", "?"):
+        assert as_question(asked) == asked
+
+
+def test_a_name_is_never_corrected_to_another():
+    passages = ["Carl Meyer and Mena Ruiz signed the lease."]
+    assert correct_spelling("did Carla sign", passages, {"did", "sign"}) == "did Carla sign"
+    assert (
+        correct_spelling("Lese signed by whom", passages, {"signed", "by", "whom"}) == "Lease signed by whom"
+    )
 
 
 def result(band: str, f1: float, gold: list[str], in_view: bool | None = None) -> QuestionResult:

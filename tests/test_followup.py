@@ -139,3 +139,11 @@ def turn(question: str, answer: str) -> list[dict]:
 def test_follow_ups_typed_as_people_type_them(question, history, expected):
     """Lower case, no names, fragments: issue 32's follow-up conversations."""
     assert rewrite(question, history) == expected
+
+
+def test_a_question_standing_on_its_own_is_left_alone():
+    history = turn("how much is a day pass for adults", "£13")
+    for question in ("Who signed?", "Opening hours?", "and", "and?"):
+        assert rewrite(question, history) == question
+    greeting = [{"role": "assistant", "content": "Hello! Ask me about your documents."}]
+    assert rewrite("Is it open?", greeting) == "Is it open?"
