@@ -123,6 +123,7 @@ def test_every_code_block_is_run_here_or_by_a_named_test():
     here = {
         "source .venv/bin/activate", "$ qa ask", "qa eval tests/data/article_questions.jsonl",
         "from qa import Assistant", "from gradio_client import Client", 'eval "$(qa db start)"',
+        "I'm not sure. The closest the documents come is:",
     }  # fmt: skip
     for _, code in blocks():
         assert elsewhere(code) or any(piece in code for piece in here), f"untested README block:\n{code}"
@@ -161,6 +162,14 @@ def test_the_session_prints_what_the_readme_shows(project):
         keys = {*printed, *first, *printed["timings_ms"]}
         assert set(re.findall(r'"(\w+)":', shown)) <= keys
     assert "harbour.md" in shell("qa ask 'Who is the lighthouse keeper of Port Elin?' --json", project).stdout
+
+
+@pytest.mark.slow
+def test_the_not_sure_reply_prints_what_the_readme_shows(project):
+    expected = [line.rstrip() for line in block("text", "I'm not sure.").splitlines() if line.strip()]
+    result = shell("qa ask 'Who was sanctioned by China?'", project)
+    assert result.returncode == 0, result.stdout
+    assert_shows(expected, result.stdout.splitlines(), "the not-sure reply")
 
 
 @pytest.mark.slow
