@@ -26,6 +26,10 @@ EXAMPLE_SENTENCE = (
     "and four institutions, which it said had affected China’s interests and “spread malicious lies and "
     "misinformation.”"
 )
+# a question the shipped bands answer sure (rated 0.96): what the sure path of every interface shows.
+# The example question itself is "not sure" (its two best spans stand equally high; README).
+SURE_QUESTION = "When was Meng Wanzhou detained in Canada?"
+SURE_ANSWER = "December 2019"
 OFF_TOPIC_QUESTION = "What is the capital of France?"  # nothing in the article comes close: "none"
 UNSURE_THRESHOLD = 0.99  # `no_answer_threshold` above any answer's probability: the example is "not sure"
 

@@ -39,7 +39,14 @@ def wrap(owner, name, when):
 
 at = os.environ["QA_STOP_AT"]
 if at == "embedding":  # after 40% of the passages are embedded
-    qa.cli.terminal_bar = lambda *a, **k: lambda done, total, loss=None: done >= 0.4 * total and stop()
+    class Stopper:  # in place of qa index's progress display
+        def reading(self, event):
+            pass
+
+        def __call__(self, done, total):
+            done >= 0.4 * total and stop()
+
+    qa.cli.IndexProgress = Stopper
 elif at == "writing":  # vectors, passages, BM25 matrix written to .building-*; keyword.json, manifest not
     wrap(faiss, "_write_file", lambda path, text: path.name == "keyword.json")
 elif at == "swapping":  # version folder renamed into place, `current` not yet swapped

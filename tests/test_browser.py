@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, EXAMPLE_SENTENCE, OFF_TOPIC_QUESTION, serve
+from conftest import (
+    EXAMPLE_ANSWER,
+    EXAMPLE_QUESTION,
+    EXAMPLE_SENTENCE,
+    OFF_TOPIC_QUESTION,
+    SURE_ANSWER,
+    SURE_QUESTION,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -67,17 +75,15 @@ def ask(page, question: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_example_question_shows_the_answer_and_its_highlighted_source(
-    open_chat, real_assistant, tmp_path
-):
+def test_a_sure_answer_shows_the_answer_and_its_highlighted_source(open_chat, real_assistant, tmp_path):
     page = open_chat(real_assistant)
-    ask(page, EXAMPLE_QUESTION)
+    ask(page, SURE_QUESTION)
     chat = page.locator("#chat")
     chat.get_by_text("Source: ap-china-russia-sanctions.txt").wait_for()
     mark = chat.locator("mark.qa-answer")  # the latest answer shows its evidence open
     mark.wait_for()
-    assert mark.inner_text() == EXAMPLE_ANSWER  # the short answer, highlighted in its passage
-    answer = real_assistant.ask(EXAMPLE_QUESTION)
+    assert mark.inner_text() == SURE_ANSWER  # the short answer, highlighted in its passage
+    answer = real_assistant.ask(SURE_QUESTION)
     assert answer.evidence.text in mark.locator("xpath=..").inner_text()  # ... the passage it came from
     assert real_assistant.reader in page.locator("body").inner_text()
     assert chat.locator(".qa-unsure").count() == 0 and "not sure" not in chat.inner_text()  # a sure answer

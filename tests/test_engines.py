@@ -151,7 +151,7 @@ def test_the_reader_reads_a_question_in_one_forward_pass(tmp_path):
     finally:
         encoder.run = real_run
     assert answer.text == EXAMPLE_ANSWER
-    assert len(calls) == 1 and calls[0][0] == 4  # the 4 picked sentences, one batch
+    assert len(calls) == 1 and calls[0][0] == 8  # the 8 picked sentences (offline_sentences), one batch
     assert answer.signals["null_margin"] != 0.0
 
 

@@ -24,6 +24,8 @@ from conftest import (
     EXAMPLE_SENTENCE,
     OFF_TOPIC_QUESTION,
     ROOT,
+    SURE_ANSWER,
+    SURE_QUESTION,
     free_port,
 )
 from qa import BadInputError
@@ -170,13 +172,13 @@ def server(real_index_dir):
 def test_rest_answers_exactly_as_qa_ask_does(server, real_index_dir):
     import httpx
 
-    served = httpx.post(f"{server}/ask", json={"question": EXAMPLE_QUESTION}, timeout=60).json()
+    served = httpx.post(f"{server}/ask", json={"question": SURE_QUESTION}, timeout=60).json()
     asked = subprocess.run(
-        [QA, "ask", EXAMPLE_QUESTION, "--json", "--index-dir", str(real_index_dir)],
+        [QA, "ask", SURE_QUESTION, "--json", "--index-dir", str(real_index_dir)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     expected = json.loads(asked.stdout)
-    assert served["answer"] == expected["answer"] == EXAMPLE_ANSWER
+    assert served["answer"] == expected["answer"] == SURE_ANSWER
     assert served["band"] == expected["band"] == "sure"
     for key in ("no_answer", "score", "sources", "reader", "engine"):
         assert served[key] == expected[key], key
@@ -191,15 +193,15 @@ def test_the_openai_client_gets_the_answer_its_marked_source_and_follow_ups(serv
     client = OpenAI(base_url=f"{server}/v1", api_key="unused")
     assert [m.id for m in client.models.list()] == ["qa"]
     reply = (
-        client.chat.completions.create(model="qa", messages=[{"role": "user", "content": EXAMPLE_QUESTION}])
+        client.chat.completions.create(model="qa", messages=[{"role": "user", "content": SURE_QUESTION}])
         .choices[0]
         .message.content
     )
-    assert reply.startswith(EXAMPLE_ANSWER)
-    assert f"**{EXAMPLE_ANSWER}**" in reply  # marked in its passage
+    assert reply.startswith(SURE_ANSWER)
+    assert f"**{SURE_ANSWER}**" in reply  # marked in its passage
     assert "ap-china-russia-sanctions.txt" in reply
     streamed = client.chat.completions.create(
-        model="qa", messages=[{"role": "user", "content": EXAMPLE_QUESTION}], stream=True
+        model="qa", messages=[{"role": "user", "content": SURE_QUESTION}], stream=True
     )
     assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == reply
     follow_up = client.chat.completions.create(model="qa", messages=FOLLOW_UP).choices[0].message.content
@@ -226,7 +228,7 @@ def test_the_mcp_tool_answers_an_agent(server):
         ):
             await session.initialize()
             tools = [t.name for t in (await session.list_tools()).tools]
-            result = await session.call_tool("ask_documents", {"question": EXAMPLE_QUESTION})
+            result = await session.call_tool("ask_documents", {"question": SURE_QUESTION})
             assert not result.isError
             off_topic = await session.call_tool("ask_documents", {"question": OFF_TOPIC_QUESTION})
             return tools, result.content[0].text, result.structuredContent, off_topic.structuredContent
@@ -234,8 +236,8 @@ def test_the_mcp_tool_answers_an_agent(server):
     tools, text, structured, off_topic = asyncio.run(ask())
     assert "ask_documents" in tools
     assert not [t for t in tools if "deploy" in t]  # agents cannot deploy code
-    assert text.startswith(EXAMPLE_ANSWER)
-    assert structured["band"] == "sure" and structured["answer"] == EXAMPLE_ANSWER
+    assert text.startswith(SURE_ANSWER)
+    assert structured["band"] == "sure" and structured["answer"] == SURE_ANSWER
     assert structured["document"] == "ap-china-russia-sanctions.txt"
     assert off_topic["band"] == "none" and off_topic["answer"] is None
 
@@ -293,8 +295,8 @@ def test_the_same_process_serves_the_chat_ui(server):
     from gradio_client import Client
 
     client = Client(f"{server}/chat/", verbose=False)
-    answer, _ = client.predict(EXAMPLE_QUESTION, [], api_name="/chat")
-    assert answer == EXAMPLE_ANSWER
+    answer, _ = client.predict(SURE_QUESTION, [], api_name="/chat")
+    assert answer == SURE_ANSWER
 
 
 def _readme_examples() -> list[tuple[str, str]]:
