@@ -28,6 +28,7 @@ from qa import Assistant  # noqa: E402
 from qa.evaluation import evaluate, load_dataset  # noqa: E402
 from qa.evaluation.datasets import Question  # noqa: E402
 from qa.evaluation.metrics import summarize  # noqa: E402
+from qa.training.bands import questions_of  # noqa: E402
 
 OWN = ROOT / "tests" / "data" / "own_documents"
 ARTICLE = ROOT / "tests" / "data" / "article_questions.jsonl"
@@ -45,17 +46,6 @@ def cpu() -> str:
     wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
     model, cpus = fields.get("Model name", "?").strip(), fields.get("CPU(s)", "?").strip()
     return f"{model} ({', '.join(wanted) or 'no AVX2'}), {cpus} CPUs"
-
-
-def own_halves() -> dict[str, list[Question]]:
-    split = json.loads((OWN / "split.json").read_text(encoding="utf-8"))
-    half_of = {doc: half for half, docs in split.items() for doc in docs}
-    halves: dict[str, list[Question]] = {half: [] for half in split}
-    for path in sorted(OWN.glob("*.jsonl")):
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        for q, row in zip(load_dataset(path).questions, rows, strict=True):
-            halves[half_of[row["document"]]].append(q)
-    return halves
 
 
 def figures(run) -> dict:
@@ -93,7 +83,7 @@ def main() -> None:
     results: dict = {"cpu": cpu(), "reader": Assistant.from_config(reader="offline").reader, "sets": {}}
     print(results["cpu"])
     with tempfile.TemporaryDirectory(prefix="qa-bands-") as tmp:
-        halves = own_halves()
+        halves = questions_of(OWN)  # by split.json, as the band model was fitted
         for half in ("report", "calibrate"):
             docs = [OWN / "documents" / name for name in split[half]]
             results["sets"][f"own documents, {half}"] = run_set(half, halves[half], docs, Path(tmp))

@@ -39,9 +39,9 @@ class Asked:
 
     question: Question
     half: str
-    rows: list[tuple[str, dict, str]]  # (span, signals, sentence), the reader's order
+    rows: list[tuple[str, dict, str]]  # (span, signals, sentence), as the band model then rated them
     closeness: float
-    fallback: list[float]  # the answerability probability of each (the model without bands.json)
+    fallback: list[float]  # each row's probability as rated when asked (used when no weights are fitted)
 
 
 def questions_of(folder: Path) -> dict[str, list[Question]]:
