@@ -213,11 +213,13 @@ class BandModel:
 
     def rate(self, found: list[Candidate], fallback: Sequence[float]) -> list[Candidate]:
         """`found` with their probabilities, best first (`fallback`: the probability of each without
-        a fitted model, e.g. the reader's answerability)."""
+        a fitted model, e.g. the reader's answerability; then the reader's order stands)."""
         rated = [
             Candidate(c.answer, c.values, self.probability(c.values, f))
             for c, f in zip(found, fallback, strict=True)
         ]
+        if self.weights is None:
+            return rated  # the earlier decision: the reader's own best first, judged by its probability
         return sorted(rated, key=lambda c: -c.probability)
 
     def band(self, probability: float, closeness: float) -> str:
