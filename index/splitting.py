@@ -72,6 +72,13 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
+def sentences_around(text: str, start: int, end: int) -> Span:
+    """The sentence(s) of `text` that hold the characters start..end (all of `text` when none does):
+    the evidence a person reads around an answer."""
+    hit = [s for s in split_sentences(text) if s.start < end and s.end > start]
+    return Span(hit[0].start, hit[-1].end) if hit else Span(0, len(text))
+
+
 def _cut(text: str, span: Span, max_chars: int) -> list[Span]:
     """`span` in near-equal pieces of at most `max_chars`, cut after white space where there is
     some in the second half of a piece, else between characters; pieces stripped of white space."""

@@ -86,26 +86,20 @@ class Answer:
     @property
     def evidence_sentence(self) -> str | None:
         """The sentence of the evidence passage that holds the candidate span (unsure replies show it)."""
-        from index.splitting import split_sentences
-
-        source = self.evidence
-        if source is None or source.answer_start is None or source.answer_end is None:
-            return None
-        start, end = source.answer_start, source.answer_end
-        spans = [s for s in split_sentences(source.text) if s.start < end and s.end > start]
-        if not spans:
-            return source.text
-        return source.text[spans[0].start : spans[-1].end]
+        quote = self.evidence_quote
+        return quote[0] if quote else None
 
     @property
     def evidence_quote(self) -> tuple[str, int, int] | None:
         """(sentence, start, end): `evidence_sentence` and the candidate's offsets in it, to mark it."""
-        source, sentence = self.evidence, self.evidence_sentence
-        if source is None or sentence is None or source.answer_start is None or source.answer_end is None:
+        from index.splitting import sentences_around
+
+        source = self.evidence
+        if source is None or source.answer_start is None or source.answer_end is None:
             return None
-        # the sentence's own place: the last occurrence starting at or before the span
-        offset = max(source.text.rfind(sentence, 0, source.answer_start + len(sentence)), 0)
-        return sentence, source.answer_start - offset, source.answer_end - offset
+        around = sentences_around(source.text, source.answer_start, source.answer_end)
+        sentence = source.text[around.start : around.end]
+        return sentence, source.answer_start - around.start, source.answer_end - around.start
 
     def to_dict(self) -> dict:
         return {

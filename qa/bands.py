@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from index.keyword import STOPWORDS, tokenize
-from index.splitting import split_sentences
+from index.splitting import sentences_around
 from qa.errors import ConfigError
 
 FILE = "bands.json"
@@ -140,8 +140,8 @@ def _sentence(answer: Any) -> str:
     span = answer.document_offset
     if span is None:
         return text
-    hit = [s for s in split_sentences(text) if s.start < span.end and s.end > span.start]
-    return text[hit[0].start : hit[-1].end] if hit else text
+    around = sentences_around(text, span.start, span.end)
+    return text[around.start : around.end]
 
 
 def _squash(margin: float, factor: float) -> float:
