@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +101,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def uvicorn_thread(config_for: Callable[[int], Any], start_s: float = 60) -> Iterator[str]:
+    """A uvicorn server (`config_for(port)` gives its config) on a free loopback port, in a thread:
+    real HTTP, real streaming. Yields its URL; stopped after."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(config_for(port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_s
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def serve(assistant, **options):

@@ -9,40 +9,24 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, free_port, serve
+from conftest import EXAMPLE_ANSWER, EXAMPLE_QUESTION, free_port, serve, uvicorn_thread
 
 LOCAL = "http://127.0.0.1:1416"
 KEY = "secret-key-1"
 
 
-@contextmanager
-def served(app, trusted: list[str] | None = None) -> Iterator[str]:
+def served(app, trusted: list[str] | None = None) -> AbstractContextManager[str]:
     """`app` served as `qa serve` serves it (its uvicorn settings), on a free loopback port."""
-    import uvicorn
-
     from ui.server import server_config
 
-    port = free_port()
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, trusted))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    return uvicorn_thread(lambda port: server_config(app, "127.0.0.1", port, trusted))
 
 
 # ---- 2. X-Forwarded-For ------------------------------------------------------------------------

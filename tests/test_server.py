@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from conftest import (
     SURE_ANSWER,
     SURE_QUESTION,
     free_port,
+    uvicorn_thread,
 )
 from qa import BadInputError
 
@@ -324,26 +324,13 @@ def test_the_readme_curl_and_openai_examples_work(server):
 EVIL = "rebind.evil.example:18501"
 
 
-@contextmanager
 def live(app):
     """`app` served by uvicorn on a free loopback port, in a thread: real HTTP, real streaming."""
-    import threading
-
     import uvicorn
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    return uvicorn_thread(
+        lambda port: uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"), start_s=30
+    )
 
 
 def test_a_rebound_host_name_reaches_nothing_and_served_names_still_work(fake_assistant, monkeypatch):
