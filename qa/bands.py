@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.keyword import STOPWORDS, tokenize
+from index.keyword import STOPWORDS, tokenize, word_overlap
 from index.splitting import sentences_around
 from qa.errors import ConfigError
 
@@ -122,16 +122,8 @@ class Candidate:
 
     answer: Any  # the reader's ExtractedAnswer
     values: dict[str, float]
+    sentence: str  # the sentence(s) of its passage that hold the span: the evidence a person reads
     probability: float = 0.0
-
-    @property
-    def sentence(self) -> str:
-        """The sentence(s) of its passage that hold the span: the evidence a person reads."""
-        return _sentence(self.answer)
-
-
-def _overlap(asked: set[str], text: str) -> float:
-    return len(asked & set(tokenize(text))) / len(asked) if asked else 0.0
 
 
 def _sentence(answer: Any) -> str:
@@ -173,6 +165,7 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
             for b, r in zip(found, ranks, strict=True)
             if low not in b.data.lower() and b.data.lower() not in low
         ]
+        sentence = _sentence(a)
         out.append(
             Candidate(
                 a,
@@ -186,9 +179,10 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
                     "agreement": agreeing / total,
                     "lead": ranks[i] - (max(others) if others else 0.0),
                     "reader_rank": 1.0 / (1 + i),
-                    "sentence_overlap": _overlap(asked, _sentence(a)),
+                    "sentence_overlap": word_overlap(asked, sentence),
                     "span_words": min(len(span.split()), 10) / 10,
                 },
+                sentence,
             )
         )
     return out
@@ -215,7 +209,7 @@ class BandModel:
         """`found` with their probabilities, best first (`fallback`: the probability of each without
         a fitted model, e.g. the reader's answerability; then the reader's order stands)."""
         rated = [
-            Candidate(c.answer, c.values, self.probability(c.values, f))
+            Candidate(c.answer, c.values, c.sentence, self.probability(c.values, f))
             for c, f in zip(found, fallback, strict=True)
         ]
         if self.weights is None:
