@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -183,6 +184,23 @@ def _stalled_upload(url: str, declared: int, sent: int) -> socket.socket:
     return conn
 
 
+def _response_of(conn: socket.socket) -> str:
+    """The whole response on `conn`: its head and body may come in separate packets."""
+    conn.settimeout(15)
+    received = b""
+    while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < _length(received):
+        piece = conn.recv(4096)
+        if not piece:
+            break
+        received += piece
+    return received.decode()
+
+
+def _length(received: bytes) -> int:
+    found = re.search(rb"content-length: *(\d+)", received, re.IGNORECASE)
+    return int(found.group(1)) if found else 0
+
+
 def _upload(url: str, name: str, size: int) -> httpx.Response:
     return httpx.post(
         f"{url}gradio_api/upload", files=[("files", (name, b"y" * size, "text/plain"))], timeout=30
@@ -209,8 +227,7 @@ def test_slow_uploads_reserve_only_what_they_sent_and_stalled_ones_are_dropped(
         time.sleep(0.3)
         third = _upload(url, "third.txt", 1_000)  # a third upload at once from one address
         assert third.status_code == 429 and "already sending 2 uploads" in third.json()["error"]
-        slow.settimeout(15)
-        answer = slow.recv(4096).decode()
+        answer = _response_of(slow)
         assert answer.startswith("HTTP/1.1 408") and "stalled" in answer
         other.close()
         slow.close()
