@@ -42,3 +42,11 @@ class IndexWriteError(QAError):
 
 class StoreUnavailableError(QAError):
     """The store (a database) cannot be reached now; the same request may succeed once it is back."""
+
+
+class CollectionNotFoundError(BadInputError):
+    """No collection of that name that the caller may read: missing and refused read the same."""
+
+
+class NotAllowedError(QAError):
+    """The caller may read the collection but not do this to it (write, share, delete)."""

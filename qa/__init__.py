@@ -7,13 +7,16 @@ import index  # noqa: F401 - first: it defers the torch import that Haystack wou
 from qa.answer import NO_ANSWER_TEXT, Answer, Source
 from qa.errors import (
     BadInputError,
+    CollectionNotFoundError,
     ConfigError,
     IndexDamagedError,
     IndexMismatchError,
     IndexMissingError,
     IndexWriteError,
+    NotAllowedError,
     QAError,
 )
+from qa.rights import Caller, CollectionInfo
 
 # No usage telemetry: the assistant must work (and stay quiet) offline.
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
@@ -36,11 +39,15 @@ __all__ = [
     "Answer",
     "Assistant",
     "BadInputError",
+    "Caller",
+    "CollectionInfo",
+    "CollectionNotFoundError",
     "ConfigError",
     "IndexDamagedError",
     "IndexMismatchError",
     "IndexMissingError",
     "IndexWriteError",
+    "NotAllowedError",
     "QAError",
     "Source",
 ]

@@ -58,6 +58,7 @@ class Answer:
     # the candidate spans the decision rated, best first: (text, probability, signals, sentence); not
     # in to_dict()
     candidates: list[tuple[str, float, dict, str]] = field(default_factory=list, compare=False, repr=False)
+    collection: str = "default"  # which collection answered
 
     def __post_init__(self) -> None:
         if not self.band:
@@ -122,6 +123,7 @@ class Answer:
             "reader": self.reader,
             "timings_ms": dict(self.timings_ms),
             "engine": self.engine,
+            "collection": self.collection,
         }
 
 

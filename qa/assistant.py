@@ -20,15 +20,18 @@ from haystack import Pipeline
 
 from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
-from index.stores import IndexSpec, IndexView, PassageStore, open_store
+from index.stores import IndexSpec, IndexView, PassageStore
 from qa.answer import NONE, Answer, Source
 from qa.answerability import Calibrator, signals
 from qa.bands import BandModel, candidates
+from qa.collections import Shelf, Slot
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
 from qa.followup import resolve_followup
 from qa.readers import ReaderChoice, build_reader, choose_reader, engine_name
 from qa.retrieval import HybridRetriever
+from qa.rights import DEFAULT_COLLECTION, Access, Caller, CollectionInfo, check_name
+from qa.users import Users
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +42,15 @@ MAX_HISTORY_MESSAGES = 20  # a follow-up looks at the last turns only
 
 class Assistant:
     """Answers questions about the indexed documents. Thread-safe: questions run concurrently,
-    index changes are serialised and swapped in atomically."""
+    index changes are serialised and swapped in atomically.
 
-    def __init__(self, settings: Settings) -> None:
+    The documents are kept in collections (qa/collections.py), each call acting on `collection`
+    (default: this assistant's) for a `caller` (default: `Caller.LOCAL`, the machine's operator):
+    what the caller may not read is answered as missing (qa/rights.py)."""
+
+    DEFAULT_COLLECTION = DEFAULT_COLLECTION
+
+    def __init__(self, settings: Settings, collection: str = DEFAULT_COLLECTION) -> None:
         self.settings = settings
         self.spec = IndexSpec(
             embedding_model=model_identity(settings.embedding_model),
@@ -50,9 +59,9 @@ class Assistant:
             overlap=settings.splitter.overlap,
             max_chars=settings.splitter.max_chars,
         )
-        self._store: PassageStore | None = None
-        self._index: IndexView | None = None
-        self._write_lock = threading.Lock()
+        self.collection = check_name(collection)  # the collection of calls that name none
+        self._shelf = Shelf(settings, self.spec)
+        self.users = Users(self._shelf)
         self._load_lock = threading.Lock()
         self._pipeline: Pipeline | None = None
         self._retriever: HybridRetriever | None = None
@@ -64,16 +73,17 @@ class Assistant:
     # ---- construction -------------------------------------------------------------------------
     @classmethod
     def from_config(
-        cls, path: str | Path | None = None, index_dir: str | Path | None = None, **overrides: Any
-    ) -> Assistant:
+        cls, path: str | Path | None = None, index_dir: str | Path | None = None, *,
+        collection: str | None = None, **overrides: Any,
+    ) -> Assistant:  # fmt: skip
         """Settings from `path` (else $QA_CONFIG, else config/default.yaml); `index_dir` and keyword
-        overrides (any Settings field) win over the file."""
+        overrides (any Settings field) win over the file; `collection`: the default of its calls."""
         settings = load_settings(path)
         if index_dir is not None:
             overrides["index_dir"] = Path(index_dir)
         if overrides:
             settings = settings.with_overrides(**overrides)
-        return cls(settings)
+        return cls(settings, collection or DEFAULT_COLLECTION)
 
     @property
     def index_dir(self) -> Path:
@@ -104,94 +114,103 @@ class Assistant:
     @property
     def store(self) -> PassageStore:
         """Where the passages live (`store` and `index_type` in the settings)."""
-        if self._store is None:
-            self._store = open_store(
-                self.settings.store, self.spec, index_dir=self.index_dir,
-                index_type=self.settings.index_type, schema=self.settings.db_schema,
-            )  # fmt: skip
-        return self._store
+        return self._shelf.slot(self.collection).store
 
     def has_index(self) -> bool:
         """Whether an index exists (else the first question builds one from the seeds)."""
-        return self._index is not None or self.store.exists()
+        slot = self._shelf.slot(self.collection)
+        return slot.view is not None or slot.store.exists()
 
     def _get_indexer(self) -> Indexer:
         if self._indexer is None:
             self._indexer = Indexer(self.spec, self.settings.embedding_model)
         return self._indexer
 
-    def _loaded_index(self) -> IndexView:
-        """The current index, loading it (or building it from the seeds) on first use, and again when
-        another process has written a newer version (a `qa index` beside a running chat)."""
-        store = self.store
-        index = self._index
-        if index is not None and (index.version is None or index.version == store.version()):
-            return index
-        with self._load_lock:
-            if self._index is not None and self._index.version not in (None, store.version()):
-                logger.info("the index at %s has a newer version; loading it", store.where)
-                self._use(store.load())
-            if self._index is None:
-                if not store.exists():
-                    seeds = self.settings.seeds_dir
-                    logger.info("no index at %s; building it from %s", store.where, seeds)
-                    if not Path(seeds).exists():
-                        raise IndexMissingError(
-                            f"no index at {store.where} and no {seeds}; run `qa index PATHS`"
-                        )
-                    self.index([seeds])
-                else:
-                    self._use(store.load())
-        assert self._index is not None
-        return self._index
+    def _loaded(self, slot: Slot) -> IndexView | None:
+        """The collection's current index; the default collection is built from the seeds on first use."""
+        if slot.name != DEFAULT_COLLECTION:
+            return slot.loaded()
+        return slot.loaded(lambda: self._seed(slot))
 
-    def _use(self, index: IndexView) -> None:
-        self._index = index
-        if self._retriever is not None:
-            self._retriever.use(index)
+    def _seed(self, slot: Slot) -> None:
+        seeds = self.settings.seeds_dir
+        logger.info("no index at %s; building it from %s", slot.store.where, seeds)
+        if not Path(seeds).exists():
+            raise IndexMissingError(f"no index at {slot.store.where} and no {seeds}; run `qa index PATHS`")
+        self._index_into(slot, [seeds])
 
     def index(
-        self, paths: Iterable[str | Path], *, rebuild: bool = False, progress: Progress | None = None
-    ) -> IndexReport:
+        self, paths: Iterable[str | Path], *, rebuild: bool = False, progress: Progress | None = None,
+        collection: str | None = None, caller: Caller | None = None,
+    ) -> IndexReport:  # fmt: skip
         """Add (or replace, by file name) the documents under `paths`; `rebuild` starts from nothing.
 
         The new index is written beside the old one and swapped in atomically.
         """
-        paths = list(paths)
-        store = self.store
-        with self._write_lock, store.writing():
-            existing = None if rebuild or not store.exists() else self._latest()
+        slot = self._shelf.decide(collection or self.collection, caller, "write")
+        return self._index_into(slot, list(paths), rebuild=rebuild, progress=progress)
+
+    def _index_into(
+        self, slot: Slot, paths: list, *, rebuild: bool = False, progress: Progress | None = None
+    ) -> IndexReport:
+        store = slot.store
+        with slot.write_lock, store.writing():
+            existing = None if rebuild or not store.exists() else slot.latest()
             change, report = self._get_indexer().build(paths, existing, progress=progress)
-            new = store.commit(existing, change)
-            self._use(new)
+            slot.view = new = store.commit(existing, change)
         report.passages = new.passage_count()
         return report
 
-    def _latest(self) -> IndexView:
-        """The stored version now (a writer holds the lock): ours if no other process wrote since."""
-        if self._index is not None and self._index.version == self.store.version():
-            return self._index
-        return self.store.load()
-
-    def remove(self, name: str) -> IndexReport:
+    def remove(
+        self, name: str, *, collection: str | None = None, caller: Caller | None = None
+    ) -> IndexReport:
         """Remove the document `name` from the index (a new version, swapped in)."""
-        self._loaded_index()  # builds it from the seeds if there is none
-        store = self.store
-        with self._write_lock, store.writing():
-            latest = self._latest()
-            new = store.commit(latest, Indexer.without(latest, name))
-            self._use(new)
+        slot = self._shelf.decide(collection or self.collection, caller, "write")
+        if self._loaded(slot) is None:
+            raise BadInputError(f"{name}: no such document in the index; see the document list")
+        store = slot.store
+        with slot.write_lock, store.writing():
+            latest = slot.latest()
+            slot.view = new = store.commit(latest, Indexer.without(latest, name))
         return IndexReport(removed=[name], passages=new.passage_count())
 
-    def documents(self) -> dict[str, int]:
+    def documents(self, *, collection: str | None = None, caller: Caller | None = None) -> dict[str, int]:
         """Indexed document names with their passage counts."""
-        return self._loaded_index().document_counts()
+        view = self._loaded(self._shelf.decide(collection or self.collection, caller, "read"))
+        return view.document_counts() if view is not None else {}
+
+    # ---- collections and users (qa/collections.py, qa/users.py, qa/rights.py) ----------------
+    def collections(self, caller: Caller | None = None) -> list[CollectionInfo]:
+        """The collections `caller` may read, the default first."""
+        return self._shelf.infos(caller)
+
+    def create_collection(
+        self, name: str, *, caller: Caller | None = None, access: Access = "private", owner: str | None = None
+    ) -> CollectionInfo:
+        """A new, empty collection owned by `caller` (the operator may name an `owner`); `access`
+        "read" or "write" shares it with everyone at once."""
+        return self._shelf.create(name, caller=caller, access=access, owner=owner)
+
+    def delete_collection(self, name: str, *, caller: Caller | None = None) -> None:
+        """Delete a collection and its documents for good (its owner or the operator only)."""
+        self._shelf.delete(name, caller=caller)
+        if self._retriever is not None:
+            self._retriever.forget(name)
+
+    def share_collection(
+        self, name: str, with_: str, *, write: bool = False, caller: Caller | None = None
+    ) -> CollectionInfo:
+        """Let `with_` (a user name or "everyone") read the collection, and change it if `write`."""
+        return self._shelf.share(name, with_, write=write, caller=caller)
+
+    def unshare_collection(self, name: str, with_: str, *, caller: Caller | None = None) -> CollectionInfo:
+        return self._shelf.unshare(name, with_, caller=caller)
 
     # ---- answering ----------------------------------------------------------------------------
     def warm_up(self) -> None:
         """Load the index and the models now rather than on the first question."""
         self._get_pipeline()
-        self._loaded_index()
+        self._loaded(self._shelf.slot(self.collection))
 
     def _get_pipeline(self) -> Pipeline:
         """The pipeline with warmed-up models; the retriever gets the index when it is loaded."""
@@ -202,8 +221,6 @@ class Assistant:
                     assert self._choice is not None
                     top_k = self.settings.retrieval.top_k
                     retriever = HybridRetriever(top_k=top_k, candidates=self.settings.retrieval.candidates)
-                    if self._index is not None:
-                        retriever.use(self._index)
                     pipe = Pipeline()
                     pipe.add_component("embedder", text_embedder(self.settings.embedding_model))
                     pipe.add_component("retriever", retriever)
@@ -285,25 +302,31 @@ class Assistant:
         answers = reader.run(query=fitted, documents=docs, top_k=len(docs) or 1)["answers"]
         return self._decide(question, question, docs, answers, started, retrieve_ms=0.0)
 
-    def ask(self, question: str, history: list[dict] | None = None, *, top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: list[dict] | None = None, *, top_k: int | None = None,
+        collection: str | None = None, caller: Caller | None = None,
+    ) -> Answer:  # fmt: skip
         """Answer `question`; `history` is the conversation so far ([{"role", "content"}], oldest first)."""
         started = time.perf_counter()
+        slot = self._shelf.decide(collection or self.collection, caller, "read")
         question = self.check_question(question)
         if top_k is not None and top_k < 1:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")
         query = resolve_followup(question, self.check_history(history), self.settings.followups)
         loading = time.perf_counter()
         pipe = self._get_pipeline()
-        index = self._loaded_index()
+        index = self._loaded(slot)
         load_ms = (time.perf_counter() - loading) * 1000
         assert self._retriever is not None
-        if self._retriever.index is not index:  # loaded after the pipeline was built
-            self._retriever.use(index)
+        if index is None:  # nothing in the collection (yet, or any more)
+            self._retriever.forget(slot.name)
+        elif self._retriever.indexes.get(slot.name) is not index:  # a new version
+            self._retriever.use(index, slot.name)
         k = top_k or self.settings.retrieval.top_k
         result = pipe.run(
             {
                 "embedder": {"text": query},
-                "retriever": {"query": query, "top_k": k},
+                "retriever": {"query": query, "top_k": k, "collection": slot.name},
                 "reader": {"query": self._reader_query(query), "top_k": k},
             },
             include_outputs_from={"retriever"},
@@ -316,6 +339,7 @@ class Assistant:
             started,
             retrieve_ms=float(result["retriever"].get("retrieve_ms", 0.0)),
             load_ms=load_ms,
+            collection=slot.name,
         )
 
     def _decide(
@@ -328,6 +352,7 @@ class Assistant:
         *,
         retrieve_ms: float,
         load_ms: float = 0.0,
+        collection: str = DEFAULT_COLLECTION,
     ) -> Answer:
         """The reply's band, its best span and the sources (qa/bands.py): the reader's candidates
         rated, the best given as sure, as "not sure" with its sentence, or "doesn't say"."""
@@ -383,6 +408,7 @@ class Assistant:
             signals={**seen, **(best.values if best else {}), "closeness": closeness},
             candidates=[(c.answer.data, c.probability, c.values, c.sentence) for c in rated],
             engine=self.engine,
+            collection=collection,
         )
 
 

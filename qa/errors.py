@@ -13,11 +13,13 @@ import click
 
 from index.errors import (
     BadInputError,
+    CollectionNotFoundError,
     ConfigError,
     IndexDamagedError,
     IndexMismatchError,
     IndexMissingError,
     IndexWriteError,
+    NotAllowedError,
     QAError,
     StoreUnavailableError,
 )
@@ -52,11 +54,13 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 __all__ = [
     "BadInputError",
+    "CollectionNotFoundError",
     "ConfigError",
     "IndexDamagedError",
     "IndexMismatchError",
     "IndexMissingError",
     "IndexWriteError",
+    "NotAllowedError",
     "QAError",
     "StoreUnavailableError",
     "friendly_errors",

@@ -11,24 +11,35 @@ from haystack import Document, component, default_from_dict, default_to_dict
 from index.stores import IndexView
 
 RRF_K = 60
+DEFAULT = "default"  # the collection of a question that names none
 
 
 @component
 class HybridRetriever:
     """Top passages by reciprocal rank fusion of BM25 and dense search over an index view (any store).
 
-    The index is runtime state, like a document store connection: `use()` swaps it atomically, so a
-    rebuilt index serves the next question without rebuilding the pipeline. Each returned passage
+    The indexes are runtime state, like document store connections, one per collection: `use(index,
+    collection)` swaps one atomically, so a rebuilt index serves the next question without rebuilding
+    the pipeline, and each question names its collection as a run input, so questions to different
+    collections run at once on one set of models without sharing state. Each returned passage
     carries `dense_score` (cosine) and `bm25_score` in its meta for the answerability decision.
     """
 
     def __init__(self, *, top_k: int = 5, candidates: int = 20) -> None:
         self.top_k = top_k
         self.candidates = candidates
-        self.index: IndexView | None = None
+        self.indexes: dict[str, IndexView] = {}
 
-    def use(self, index: IndexView) -> None:
-        self.index = index
+    @property
+    def index(self) -> IndexView | None:
+        """The default collection's index."""
+        return self.indexes.get(DEFAULT)
+
+    def use(self, index: IndexView, collection: str = DEFAULT) -> None:
+        self.indexes[collection] = index  # one dict assignment: atomic for the questions running
+
+    def forget(self, collection: str) -> None:
+        self.indexes.pop(collection, None)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, top_k=self.top_k, candidates=self.candidates)
@@ -38,9 +49,11 @@ class HybridRetriever:
         return default_from_dict(cls, data)
 
     @component.output_types(documents=list[Document], retrieve_ms=float)
-    def run(self, query: str, query_embedding: list[float], top_k: int | None = None) -> dict[str, Any]:
+    def run(
+        self, query: str, query_embedding: list[float], top_k: int | None = None, collection: str = DEFAULT
+    ) -> dict[str, Any]:
         started = time.perf_counter()
-        index = self.index
+        index = self.indexes.get(collection)  # a collection with no index yet finds nothing
         if index is None or not index.sources:
             return {"documents": [], "retrieve_ms": 0.0}
         k = top_k or self.top_k

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from index.errors import ConfigError
 from index.stores.base import Change, IndexSpec, IndexView, PassageStore
+from index.stores.records import FileBook, RecordBook, Records
 
 STORES = ("faiss", "pgvector")
 INDEX_TYPES = ("flat", "hnsw")
 URL_VARS = ("QA_DATABASE_URL", "PG_CONN_STR")
+COLLECTIONS = "collections"  # FAISS: INDEX_DIR/collections/NAME holds collection NAME
 
 
 def database_url() -> str | None:
@@ -23,16 +25,21 @@ def database_url() -> str | None:
 
 
 def open_store(
-    kind: str, spec: IndexSpec, *, index_dir: str | Path, index_type: str = "flat", schema: str = "public"
-) -> PassageStore:
+    kind: str, spec: IndexSpec, *, index_dir: str | Path, index_type: str = "flat", schema: str = "public",
+    collection: str | None = None,
+) -> PassageStore:  # fmt: skip
     """The store the settings name: `faiss` in `index_dir`, or `pgvector` at $QA_DATABASE_URL (in the
-    PostgreSQL `schema`: one index per schema)."""
+    PostgreSQL `schema`: one index per schema).
+
+    `collection` (None: the index itself) is another set of passages kept apart beside it: for FAISS
+    the folder `index_dir/collections/NAME`, for pgvector a schema of its own (`collection_schema`)."""
     if index_type not in INDEX_TYPES:
         raise ConfigError(f"config key 'index_type': {index_type!r} is not one of {' | '.join(INDEX_TYPES)}")
     if kind == "faiss":
         from index.stores.faiss import FaissStore
 
-        return FaissStore(index_dir, spec, index_type)
+        folder = Path(index_dir) if collection is None else Path(index_dir) / COLLECTIONS / collection
+        return FaissStore(folder, spec, index_type)
     if kind == "pgvector":
         try:  # what it needs, said before anything starts
             import psycopg  # noqa: F401
@@ -48,19 +55,43 @@ def open_store(
                 "store: pgvector needs a database: set QA_DATABASE_URL=postgresql://... "
                 "(`qa db start` starts a local one and prints it)"
             )
-        from index.stores.pgvector import PgvectorStore
+        from index.stores.pgvector import PgvectorStore, check_schema, collection_schema
 
+        if collection is not None:
+            schema = collection_schema(check_schema(schema), collection)
         return PgvectorStore(url, spec, index_type, schema)
     raise ConfigError(f"config key 'store': {kind!r} is not one of {' | '.join(STORES)}")
 
 
+def open_book(kind: str, *, index_dir: str | Path, schema: str = "public") -> RecordBook:
+    """Where the small records beside the index live (users, keys, collections' rights): the file
+    `index_dir/access.json` for FAISS, the table `SCHEMA.qa_access` for pgvector."""
+    if kind == "faiss":
+        return FileBook(index_dir)
+    if kind == "pgvector":
+        url = database_url()
+        if url is None:
+            raise ConfigError(
+                "store: pgvector needs a database: set QA_DATABASE_URL=postgresql://... "
+                "(`qa db start` starts a local one and prints it)"
+            )
+        from index.stores.pgvector_records import TableBook
+
+        return TableBook(url, schema)
+    raise ConfigError(f"config key 'store': {kind!r} is not one of {' | '.join(STORES)}")
+
+
 __all__ = [
+    "COLLECTIONS",
     "INDEX_TYPES",
     "STORES",
     "Change",
     "IndexSpec",
     "IndexView",
     "PassageStore",
+    "RecordBook",
+    "Records",
     "database_url",
+    "open_book",
     "open_store",
 ]

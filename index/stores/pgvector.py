@@ -10,6 +10,7 @@ replaced), so a reader sees a document whole or not at all; writers take turns t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -33,6 +34,20 @@ SOURCES = "qa_sources"  # name -> sha256
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 WRITE_LOCK = 7_310_240  # pg_advisory_lock key shared by every writer of this database
 HNSW_EF_SEARCH = 100  # candidates HNSW looks at per query (pgvector's default is 40)
+
+
+def check_schema(schema: str) -> str:
+    if not _IDENTIFIER.fullmatch(schema):
+        raise ConfigError(f"config key 'db_schema': {schema!r} is not a lower-case SQL name (a-z, 0-9, _)")
+    return schema
+
+
+def collection_schema(base: str, collection: str) -> str:
+    """The schema holding `collection` of the index in schema `base`: a collection name (up to 64
+    letters, digits, - and _, either case) is not always a PostgreSQL name (at most 63 bytes,
+    folded to lower case), so each gets a fixed one from a hash of both names (44 characters)."""
+    digest = hashlib.sha256(f"{base}/{collection}".encode()).hexdigest()[:40]
+    return f"qac_{digest}"
 
 
 def _connect(url: str) -> Any:
@@ -111,10 +126,7 @@ class PgvectorStore:
     """The database as a PassageStore. `url` is a libpq connection string (QA_DATABASE_URL)."""
 
     def __init__(self, url: str, spec: IndexSpec, index_type: str = "flat", schema: str = "public") -> None:
-        if not _IDENTIFIER.fullmatch(schema):
-            raise ConfigError(
-                f"config key 'db_schema': {schema!r} is not a lower-case SQL name (a-z, 0-9, _)"
-            )
+        check_schema(schema)
         self.url, self.spec, self.index_type, self.schema = url, spec, index_type, schema
         self.passages_table = f"{schema}.{PASSAGES}"
         self.state_table = f"{schema}.{STATE}"
