@@ -128,38 +128,23 @@ class Assistant:
 
     def _loaded(self, slot: Slot) -> IndexView | None:
         """The collection's current index; the default collection is built from the seeds on first use."""
-        if slot.name != DEFAULT_COLLECTION:
-            return slot.loaded()
-        return slot.loaded(lambda: self._seed(slot))
+        return slot.loaded(lambda: self._seed(slot) if slot.name == DEFAULT_COLLECTION else None)
 
     def _seed(self, slot: Slot) -> None:
         seeds = self.settings.seeds_dir
         logger.info("no index at %s; building it from %s", slot.store.where, seeds)
         if not Path(seeds).exists():
             raise IndexMissingError(f"no index at {slot.store.where} and no {seeds}; run `qa index PATHS`")
-        self._index_into(slot, [seeds])
+        slot.build(self._get_indexer(), [seeds])
 
     def index(
         self, paths: Iterable[str | Path], *, rebuild: bool = False, progress: Progress | None = None,
         collection: str | None = None, caller: Caller | None = None,
     ) -> IndexReport:  # fmt: skip
         """Add (or replace, by file name) the documents under `paths`; `rebuild` starts from nothing.
-
-        The new index is written beside the old one and swapped in atomically.
-        """
+        The new version is written beside the old one and swapped in atomically."""
         slot = self._shelf.decide(collection or self.collection, caller, "write")
-        return self._index_into(slot, list(paths), rebuild=rebuild, progress=progress)
-
-    def _index_into(
-        self, slot: Slot, paths: list, *, rebuild: bool = False, progress: Progress | None = None
-    ) -> IndexReport:
-        store = slot.store
-        with slot.write_lock, store.writing():
-            existing = None if rebuild or not store.exists() else slot.latest()
-            change, report = self._get_indexer().build(paths, existing, progress=progress)
-            slot.view = new = store.commit(existing, change)
-        report.passages = new.passage_count()
-        return report
+        return slot.build(self._get_indexer(), list(paths), rebuild=rebuild, progress=progress)
 
     def remove(
         self, name: str, *, collection: str | None = None, caller: Caller | None = None
@@ -168,11 +153,7 @@ class Assistant:
         slot = self._shelf.decide(collection or self.collection, caller, "write")
         if self._loaded(slot) is None:
             raise BadInputError(f"{name}: no such document in the index; see the document list")
-        store = slot.store
-        with slot.write_lock, store.writing():
-            latest = slot.latest()
-            slot.view = new = store.commit(latest, Indexer.without(latest, name))
-        return IndexReport(removed=[name], passages=new.passage_count())
+        return slot.remove(name)
 
     def documents(self, *, collection: str | None = None, caller: Caller | None = None) -> dict[str, int]:
         """Indexed document names with their passage counts."""

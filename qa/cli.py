@@ -43,6 +43,9 @@ index_dir_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Index folder (default from config).",
 )
+collection_option = click.option(
+    "--collection", metavar="NAME", help="The collection to use (default: the default collection)."
+)
 
 
 @click.group()
@@ -52,27 +55,32 @@ def qa(verbose: bool) -> None:
     _configure_logging(verbose)
 
 
-def _assistant(config: Path | None, index_dir: Path | None) -> Any:
+def _assistant(config: Path | None, index_dir: Path | None, collection: str | None = None) -> Any:
     from qa.assistant import Assistant
 
-    return Assistant.from_config(config, index_dir=index_dir)
+    return Assistant.from_config(config, index_dir=index_dir, collection=collection)
 
 
 @qa.command("index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
 @config_option
+@collection_option
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of adding to it.")
 @friendly_errors
 def index_command(
-    paths: tuple[Path, ...], index_dir: Path | None, config: Path | None, rebuild: bool
+    paths: tuple[Path, ...],
+    index_dir: Path | None,
+    config: Path | None,
+    collection: str | None,
+    rebuild: bool,
 ) -> None:
     """Index documents, or folders of them (default: the seeds folder): .txt, .md, .pdf, .docx, .html,
     .pptx, .xlsx, .csv, .epub, and scans (.pdf pages without text, .png, .jpg, .tiff) with Tesseract OCR."""
     from index.indexer import skipped_summary
     from index.reading import NothingReadableError
 
-    assistant = _assistant(config, index_dir)
+    assistant = _assistant(config, index_dir, collection)
     targets = list(paths) or [assistant.settings.seeds_dir]
     try:
         report = assistant.index(targets, rebuild=rebuild, progress=IndexProgress())
@@ -92,8 +100,9 @@ def index_command(
     click.echo(f"indexed {_count(len(read), 'file')} ({_count(passages, 'passage')}): {parts}{skipped}")
     for message in report.skipped:
         click.echo(f"  {message}")
+    held = "the index" if collection is None else f"collection {assistant.collection!r}"
     click.echo(
-        f"the index holds {_count(len(counts), 'document')} ({_count(report.passages, 'passage')}) "
+        f"{held} holds {_count(len(counts), 'document')} ({_count(report.passages, 'passage')}) "
         f"in {assistant.store.where}"
     )
 
@@ -131,14 +140,16 @@ def render_answer(answer: Answer, color: bool) -> str:
 @click.option("--top-k", type=click.IntRange(min=1), help="Passages to read.")
 @index_dir_option
 @config_option
+@collection_option
 @friendly_errors
 def ask_command(
-    question: str, as_json: bool, top_k: int | None, index_dir: Path | None, config: Path | None
-) -> None:
+    question: str, as_json: bool, top_k: int | None, index_dir: Path | None, config: Path | None,
+    collection: str | None,
+) -> None:  # fmt: skip
     """Answer QUESTION from the indexed documents (indexing the seeds first if there is no index)."""
-    assistant = _assistant(config, index_dir)
+    assistant = _assistant(config, index_dir, collection)
     assistant.check_question(question)
-    if not assistant.has_index():
+    if collection is None and not assistant.has_index():
         click.echo(
             f"no index at {assistant.index_dir}; building it from {assistant.settings.seeds_dir}", err=True
         )
@@ -278,12 +289,15 @@ def serve_command(
 
 def _register_verbs() -> None:
     """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
+    from qa.collections_cli import collections_group, users_group
     from qa.db import db
     from qa.evaluation.cli import eval_command
     from qa.training.cli import train_answerability_command, train_reader_command
 
     qa.add_command(eval_command, "eval")
     qa.add_command(db, "db")
+    qa.add_command(collections_group, "collections")
+    qa.add_command(users_group, "users")
     qa.add_command(train_reader_command, "train-reader")
     qa.add_command(train_answerability_command, "train-answerability")
 

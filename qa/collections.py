@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from index.indexer import Indexer, IndexReport
 from index.stores import IndexSpec, IndexView, PassageStore, RecordBook, Records, open_book, open_store
 from qa.config import Settings
 from qa.errors import BadInputError, NotAllowedError
@@ -76,6 +77,25 @@ class Slot:
         if self.view is not None and self.view.version == self.store.version():
             return self.view
         return self.store.load()
+
+    def build(
+        self, indexer: Indexer, paths: list, *, rebuild: bool = False, progress: Any = None
+    ) -> IndexReport:
+        """Add (or replace) the documents under `paths`: a new version, written and swapped in while
+        this collection's writers wait (other collections' writers go on)."""
+        store = self.store
+        with self.write_lock, store.writing():
+            existing = None if rebuild or not store.exists() else self.latest()
+            change, report = indexer.build(paths, existing, progress=progress)
+            self.view = new = store.commit(existing, change)
+        report.passages = new.passage_count()
+        return report
+
+    def remove(self, name: str) -> IndexReport:
+        with self.write_lock, self.store.writing():
+            latest = self.latest()
+            self.view = new = self.store.commit(latest, Indexer.without(latest, name))
+        return IndexReport(removed=[name], passages=new.passage_count())
 
 
 class Shelf:
