@@ -8,9 +8,17 @@ Questions run in the "ask" concurrency group, index changes in the "index" group
 an upload being embedded never holds up questions, which keep being answered from the current index
 until the new version is swapped in.
 
+Collections: who asks is the logged-in user (a QA_AUTH login or a user of the store), else the
+operator when no login is configured (`ui/callers.py`). The picker offers the collections the assistant
+says that caller may read (shown once there is more than one); questions, the document list, uploads
+and removals act on the chosen one, and each answer says which collection answered. Follow-ups use the
+conversation's answers from that same collection.
+
 API (gradio_client), documented in the README:
-- `/chat(message, history=[])` -> `(reply, details)`: the answer text (a "not sure" reply worded as a
-  hedge, or "The document doesn't say.") and `Answer.to_dict()` (with `band`) plus `rewritten_question`.
+- `/chat(message, history=[], collection=None)` -> `(reply, details)`: the answer text (a "not sure"
+  reply worded as a hedge, or "The document doesn't say.") and `Answer.to_dict()` (with `band` and
+  `collection`) plus `rewritten_question`.
+- `/choose_collection(name)` -> the session's documents: later uploads and removals act on it.
 - `/add_documents(files)` -> `(status, documents)`; `/remove_document(name)` -> `(status, documents, name)`.
 """
 
@@ -30,14 +38,15 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
-from qa import Answer, Assistant, BadInputError, QAError
+from qa import Answer, Assistant, BadInputError, Caller, QAError
 from qa.uploads import DOCUMENT_TYPES, MAX_FILE_BYTES
 from ui.access import HostCheck, LoginRequired, LoginThrottle, served_hosts, trusted_proxies
+from ui.callers import Credentials, bearer
 from ui.follow import FOLLOW_JS
 from ui.history import Turn, clean_history, plain_history
 from ui.http_errors import public_error
 from ui.limits import BodyLimit, bound_queue, gradio_app_kwargs
-from ui.render import document_rows, markdown_text, turn_messages
+from ui.render import collection_choices, document_rows, markdown_text, turn_messages
 from ui.upload_guard import UploadGuard, clean_uploads, cleaning_lifespan, uploads_of
 from ui.uploads import UploadProgress, add_documents, forget_uploads, remove_document
 
@@ -60,6 +69,7 @@ CSS = """
 mark.qa-answer { background: #fde047; color: #111827; padding: 0 2px; border-radius: 3px; font-weight: 600; }
 blockquote.qa-passage { margin: 4px 0 8px; padding-left: 10px; border-left: 3px solid #a5b4fc; }
 p.qa-searched, p.qa-doc { margin: 2px 0; font-size: 0.9em; }
+p.qa-collection { margin: 4px 0 0; font-size: 0.8em; color: #6b7280; }
 div.qa-unsure { border-left: 4px solid #f59e0b; padding-left: 10px; }
 div.qa-unsure p.qa-hedge { margin: 0 0 4px; color: #b45309; font-weight: 600; }
 blockquote.qa-closest { margin: 4px 0; font-style: italic; }
@@ -67,19 +77,21 @@ mark.qa-candidate { background: #fed7aa; font-weight: 600; }
 """
 
 
-def _chat_messages(turns: list[Turn]) -> list[dict]:
+def _chat_messages(turns: list[Turn], *, labelled: bool = False) -> list[dict]:
     last = len(turns) - 1
     return [
         m
         for i, (question, reply) in enumerate(turns)
-        for m in turn_messages(question, reply, latest=i == last)
+        for m in turn_messages(question, reply, latest=i == last, labelled=labelled)
     ]
 
 
-def _reply(assistant: Assistant, question: str, history: list[dict]) -> Answer | str:
+def _reply(
+    assistant: Assistant, question: str, history: list[dict], collection: str | None, caller: Caller
+) -> Answer | str:
     """The Answer, or a message saying why there is none (never a traceback in the chat)."""
     try:
-        return assistant.ask(question, history=history)
+        return assistant.ask(question, history=history, collection=collection, caller=caller)
     except QAError as exc:
         return f"error: {public_error(exc)[1]}"  # the database's address and such go to the log
     except Exception:
@@ -87,10 +99,45 @@ def _reply(assistant: Assistant, question: str, history: list[dict]) -> Answer |
         return FAILED
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The chat over `assistant`, not launched."""
+class ChatCallers:
+    """Who asks in this chat (`ui.callers`): the logged-in user; else the caller of the request's API
+    key (the chat mounted behind QA_API_KEYS); else the operator, when the chat is served to the
+    operator alone (`guarded` False: no login and no key configured, or `--no-login`)."""
 
-    def respond(message: str, turns: list[Turn]) -> Iterator[tuple[Any, list[dict], list[Turn]]]:
+    def __init__(self, credentials: Credentials | None, *, guarded: bool) -> None:
+        self.credentials, self.guarded = credentials, guarded
+
+    def __call__(self, request: gr.Request | None) -> Caller:
+        name = getattr(request, "username", None) if request is not None else None
+        if isinstance(name, str) and name:
+            try:
+                return Caller.user(name)
+            except BadInputError:  # a QA_AUTH login named outside the store's rules: still that person
+                return Caller(name, "user")
+        if self.credentials is not None and request is not None:
+            caller = self.credentials.caller_of_key(bearer(request.headers))
+            if caller is not None:
+                return caller
+        if self.guarded:
+            raise BadInputError("log in to the chat first")
+        return Caller.LOCAL
+
+
+def build_app(
+    assistant: Assistant, *, credentials: Credentials | None = None, guarded: bool = False
+) -> gr.Blocks:
+    """The chat over `assistant`, not launched. `guarded`: its callers are the logins (or API keys)
+    that `credentials` checks, never the operator; else everyone who reaches it is the operator."""
+    caller_of = ChatCallers(credentials, guarded=guarded)
+
+    def same_collection(turns: list[Turn], collection: str | None) -> list[dict]:
+        """The conversation for a follow-up: the turns answered from `collection` only."""
+        name = collection or assistant.collection
+        return plain_history([t for t in turns if getattr(t[1], "collection", name) == name])
+
+    def respond(
+        message: str, turns: list[Turn], collection: str | None, labelled: bool, request: gr.Request
+    ) -> Iterator[tuple[Any, list[dict], list[Turn]]]:
         try:
             question = assistant.check_question(message)
         except BadInputError as exc:
@@ -98,20 +145,37 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             gr.Warning(str(exc), title="Not asked", duration=6)
             yield gr.skip(), gr.skip(), turns  # the conversation stays as it was
             return
-        pending = [*_chat_messages(turns), {"role": "user", "content": markdown_text(question)}]
+        pending = [
+            *_chat_messages(turns, labelled=labelled),
+            {"role": "user", "content": markdown_text(question)},
+        ]
         yield "", pending, turns
-        turns = [*turns, (question, _reply(assistant, question, plain_history(turns)))]
-        yield "", _chat_messages(turns), turns
+        try:
+            caller = caller_of(request)
+        except QAError as exc:
+            reply: Answer | str = f"error: {public_error(exc)[1]}"
+        else:
+            reply = _reply(assistant, question, same_collection(turns, collection), collection, caller)
+        turns = [*turns, (question, reply)]
+        yield "", _chat_messages(turns, labelled=labelled), turns
 
-    def chat(message: str, history: list[dict] | None = None) -> tuple[str, dict]:
-        """Answer `message` about the indexed documents. `history`: the conversation so far, oldest
-        first, as {"role": "user"|"assistant", "content": str} messages (for follow-up questions).
-        Returns the reply text (a "not sure" reply worded as a hedge) and the details (answer, band:
-        sure | unsure | none, no_answer, score, sources with answer offsets, reader,
-        rewritten_question)."""
+    def chat(
+        message: str,
+        history: list[dict] | None = None,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple[str, dict]:
+        """Answer `message` from the documents of `collection` (None: the default collection).
+        `history`: the conversation so far, oldest first, as {"role": "user"|"assistant",
+        "content": str} messages (for follow-up questions). Returns the reply text (a "not sure"
+        reply worded as a hedge) and the details (answer, band: sure | unsure | none, no_answer,
+        score, sources with answer offsets, reader, collection, rewritten_question)."""
         try:
             question = assistant.check_question(message)
-            answer = assistant.ask(question, history=clean_history(history))
+            answer = assistant.ask(
+                question, history=clean_history(history), collection=collection or None,
+                caller=caller_of(request),
+            )  # fmt: skip
         except QAError as exc:
             raise gr.Error(public_error(exc)[1], print_exception=False) from exc
         return answer.display_text, {**answer.to_dict(), "rewritten_question": answer.rewritten_question}
@@ -119,12 +183,40 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     # gr.api reads the endpoint's inputs and outputs from the type hints: resolve the string ones.
     chat.__signature__ = inspect.signature(chat, eval_str=True)  # type: ignore[attr-defined]
 
-    def documents() -> tuple[list[list], Any]:
-        rows = document_rows(assistant.documents())
+    def rows_of(collection: str | None, request: gr.Request | None) -> list[list]:
+        return document_rows(assistant.documents(collection=collection, caller=caller_of(request)))
+
+    def documents(collection: str | None, request: gr.Request) -> tuple[list[list], Any]:
+        try:
+            rows = rows_of(collection, request)
+        except QAError as exc:
+            gr.Warning(public_error(exc)[1], title="Not listed", duration=6)
+            rows = []
         return rows, gr.update(choices=[row[0] for row in rows], value=None)
+
+    def open_session(request: gr.Request) -> tuple[Any, str | None, bool, list[list], Any]:
+        """At each page load: the collections this caller may read (the default one chosen when it
+        is one of them), and the chosen one's documents (another process may have changed them)."""
+        try:
+            found = assistant.collections(caller=caller_of(request))
+        except QAError as exc:
+            gr.Warning(public_error(exc)[1], title="No collections", duration=6)
+            found = []
+        names = [c.name for c in found]
+        chosen = assistant.collection if assistant.collection in names else next(iter(names), None)
+        picker = gr.update(choices=collection_choices(found), value=chosen, visible=len(names) > 1)
+        rows, choices = documents(chosen, request) if chosen is not None else ([], gr.update(choices=[]))
+        return picker, chosen, len(names) > 1, rows, choices
+
+    def choose(name: str | None, request: gr.Request) -> tuple[str | None, list[list], Any]:
+        """Pick the collection this session asks in, lists, uploads to and removes from."""
+        chosen = name if isinstance(name, str) and name else None
+        rows, choices = documents(chosen, request)
+        return chosen, rows, choices
 
     def upload(
         paths: list[str] | None,
+        collection: str | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, list[list]]:
@@ -135,29 +227,40 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         # the server, or another client's pending upload
         mine = uploads_of(request, app.upload_file_set, owners)
         try:
-            status = add_documents(assistant, paths, progress=shown, received=mine, folder=folder)
+            caller = caller_of(request)
+            status = add_documents(
+                assistant, paths, progress=shown, received=mine, folder=folder,
+                collection=collection, caller=caller,
+            )  # fmt: skip
+            rows = rows_of(collection, request)
+        except QAError as exc:
+            status, rows = f"Nothing was added: {markdown_text(public_error(exc)[1])}", []
         finally:  # indexed or refused, the uploaded copy is not needed any more
             forget_uploads([p for p in paths or [] if p in mine], app.upload_file_set, folder)
-        return status, document_rows(assistant.documents())
+        return status, rows
 
-    def after_upload() -> tuple[None, Any]:
-        return None, documents()[1]  # empties the upload box, refreshes the removal choices
+    def after_upload(collection: str | None, request: gr.Request) -> tuple[None, Any]:
+        return None, documents(collection, request)[1]  # empties the upload box, refreshes the choices
 
-    def remove(name: str | None) -> tuple[str, list[list], Any]:
+    def remove(name: str | None, collection: str | None, request: gr.Request) -> tuple[str, list[list], Any]:
         try:
-            status = remove_document(assistant, name)
+            status = remove_document(assistant, name, collection=collection, caller=caller_of(request))
         except QAError as exc:
             status = f"Not removed: {markdown_text(public_error(exc)[1])}"
-        rows, choices = documents()
+        rows, choices = documents(collection, request)
         return status, rows, choices
 
     owners: dict[str, str] = {}  # each pending upload's owner (UploadGuard notes them)
     read_only = assistant.settings.read_only
-    listed = document_rows(assistant.documents())  # in the page itself: no empty table while it loads
+    # in the page itself, no empty table while it loads; only where every visitor is the operator
+    # (the page is the same for all: with logins, each one's list comes at its load)
+    listed = [] if guarded else document_rows(assistant.documents())
     # delete_cache: uploads Gradio still holds go after an hour, and all of them when the server stops
     with gr.Blocks(title="Ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         app.upload_owners = owners  # type: ignore[attr-defined]
         turns = gr.State([])
+        collection = gr.State(None)  # the session's collection (None: the default one)
+        labelled = gr.State(False)  # whether answers say their collection (the caller has several)
         gr.Markdown(
             "# Ask your documents\n"
             "Exact answers taken from your documents, each with the passage it comes from. "
@@ -193,6 +296,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     elem_id="examples",
                 )
             with gr.Column(scale=2, min_width=300):
+                picker = gr.Dropdown(
+                    label="Collection",
+                    choices=[],  # each session's own, at its load: never another caller's
+                    value=None,
+                    info="The documents questions are answered from.",
+                    allow_custom_value=True,  # the assistant refuses what the caller may not read
+                    elem_id="collection",
+                    visible=False,
+                )
                 gr.Markdown("### Documents")
                 table = gr.Dataframe(
                     headers=["Document", "Passages"],
@@ -227,7 +339,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         # The UI's question event (undocumented: scripts use /chat) and the /chat API share the
         # "ask" group; the session's turns travel in gr.State, so sessions never share a history.
-        inputs, outputs = [question, turns], [question, chatbot, turns]
+        inputs, outputs = [question, turns, collection, labelled], [question, chatbot, turns]
         question.submit(
             respond, inputs, outputs, api_name="respond", api_visibility="undocumented",
             concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
@@ -242,8 +354,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")
         gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
 
-        # ... and fresh at each page load (another process may have changed the index since)
-        app.load(documents, None, [table, to_remove], queue=False, api_visibility="private")
+        # ... and fresh at each page load (another process may have changed the index since), with
+        # the caller's collections
+        app.load(
+            open_session, None, [picker, collection, labelled, table, to_remove], queue=False,
+            api_visibility="private",
+        )  # fmt: skip
+        picker.input(
+            choose, picker, [collection, table, to_remove], api_name="choose_collection", queue=False
+        )
         app.load(None, None, None, js=FOLLOW_JS, api_visibility="private")
         if read_only:
             return app
@@ -252,17 +371,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         app.has_launched = True
         files.upload(
             upload,
-            files,
+            [files, collection],
             [status, table],
             api_name="add_documents",
             concurrency_limit=1,
             concurrency_id="index",
             show_progress="full",
             show_progress_on=[status],  # the documents table stays in view while files are read
-        ).then(after_upload, None, [files, to_remove], queue=False, api_visibility="private")
+        ).then(after_upload, collection, [files, to_remove], queue=False, api_visibility="private")
         remove_btn.click(
             remove,
-            to_remove,
+            [to_remove, collection],
             [status, table, to_remove],
             api_name="remove_document",
             concurrency_limit=1,
@@ -287,10 +406,15 @@ def upload_guard(app: gr.Blocks, assistant: Assistant, seen: set[str] | None = N
     )
 
 
-def mount_chat(server: Any, assistant: Assistant, path: str, auth: list[tuple[str, str]] | None) -> None:
+def mount_chat(
+    server: Any, assistant: Assistant, path: str, auth: Any, *, credentials: Credentials | None = None,
+    guarded: bool | None = None,
+) -> None:  # fmt: skip
     """Mount the chat on the FastAPI app `server` at `path` (`qa serve --chat`), with the same
-    bounds on uploads as `launch`."""
-    app = build_app(assistant)
+    bounds on uploads as `launch`. `auth`: Gradio's (logins, or a check of them); `guarded`: whether
+    its callers are logins or API keys (by default, when it has `auth`)."""
+    guarded = auth is not None if guarded is None else guarded
+    app = build_app(assistant, credentials=credentials, guarded=guarded)
     bound_queue(app)
     seen: set[str] = set()
     gr.mount_gradio_app(
@@ -331,10 +455,13 @@ def launch(
     ready: Callable[[str], None] | None = None,
 ) -> gr.Blocks:
     """Serve the chat on http://host:port; `block=False` returns at once (tests: close it after).
-    `auth`: (user, password) pairs that may log in; None serves without a login. `ready(url)` is
-    called once the chat listens (`qa chat` says there what it serves)."""
+    `auth`: (user, password) pairs that may log in (QA_AUTH), as may the users of the assistant's
+    user store; with neither, the chat has no login and whoever reaches it is the operator.
+    `ready(url)` is called once the chat listens (`qa chat` says there what it serves)."""
     assistant.warm_up()  # loads the models and the index, building it from the seeds if there is none
-    app = build_app(assistant)
+    credentials = Credentials(assistant, logins=auth)
+    login = credentials.chat_login()
+    app = build_app(assistant, credentials=credentials, guarded=login is not None)
     bound_queue(app)  # no client can fill it
     if block:
         _stop_on_sigterm()
@@ -345,7 +472,7 @@ def launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,  # blocks below, after `ready`
-        auth=auth,
+        auth=login,
         # uploads are bounded by UploadGuard and max_file_size as they stream to disk; every other
         # body by BodyLimit
         # outermost first: the Host check against DNS rebinding, the login throttle (ui/access.py)
@@ -358,7 +485,7 @@ def launch(
                 upload_guard(app, assistant),
             ]
         ),
-        auth_message="Log in with a user and password from the server's QA_AUTH setting.",
+        auth_message="Log in with your user and password (from the server's QA_AUTH, or `qa users add`).",
         # a cap on what one upload may send; files over 10 MB but under it are refused one by one
         max_file_size=MAX_UPLOAD_BYTES,
         theme=THEME,

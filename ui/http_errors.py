@@ -7,7 +7,7 @@ import logging
 
 from fastapi.responses import JSONResponse
 
-from qa.errors import QAError, StoreUnavailableError
+from qa.errors import CollectionNotFoundError, NotAllowedError, QAError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -17,13 +17,18 @@ RETRY_AFTER_S = 5
 
 
 def public_error(exc: BaseException) -> tuple[int, str]:
-    """(HTTP status, one line) for `exc`: the assistant's refusals are the client's to fix (400), an
-    unreachable database is the server's and passes (503), anything else is logged (500)."""
+    """(HTTP status, one line) for `exc`: the assistant's refusals are the client's to fix (400; a
+    collection the caller may not read, or that does not exist, 404 with the same line for both; a
+    write to one shared read-only, 403), an unreachable database is the server's and passes (503),
+    anything else is logged (500)."""
     if isinstance(exc, StoreUnavailableError):
         logger.warning("%s", exc)
         return 503, UNAVAILABLE
     if isinstance(exc, QAError):
-        return 400, " ".join(str(exc).split())
+        message = " ".join(str(exc).split())
+        if isinstance(exc, CollectionNotFoundError):
+            return 404, message
+        return (403 if isinstance(exc, NotAllowedError) else 400), message
     logger.error("request failed", exc_info=exc)
     return 500, FAILED
 

@@ -1,5 +1,9 @@
-"""The assistant as one MCP tool, `ask_documents(question)`, over streamable HTTP (`/mcp`) and SSE
-(`/sse`), on the MCP SDK's low-level server.
+"""The assistant as MCP tools, `ask_documents(question, collection?)` and `list_collections()`, over
+streamable HTTP (`/mcp`) and SSE (`/sse`), on the MCP SDK's low-level server.
+
+Each call is the caller of the HTTP request that carried it (its API key, noted by the server:
+`ui.callers`): it asks in, and lists, only the collections that caller may read, and a collection it
+may not read is answered as a missing one.
 
 Built on the SDK directly (not hayhooks' MCP app) for two things hayhooks does not offer: the SDK's
 own DNS rebinding protection (`TransportSecuritySettings`: Host and Origin checked against the served
@@ -28,15 +32,17 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from qa import Answer, Assistant
+from qa import Answer, Assistant, Caller
 from qa.answer import NONE
 from ui.access import client_address
+from ui.callers import caller_in
 from ui.http_errors import public_error
-from ui.render import markdown_reply
+from ui.render import markdown_reply, markdown_text
 
 logger = logging.getLogger(__name__)
 
 TOOL = "ask_documents"
+LIST_TOOL = "list_collections"
 DESCRIPTION = (
     "Answer a question from the indexed documents. The result's `band` says which kind of reply it is: "
     '"sure": a short exact answer, then the passage it came from (the answer in bold) and the '
@@ -49,7 +55,14 @@ ASK = types.Tool(
     description=DESCRIPTION,
     inputSchema={
         "type": "object",
-        "properties": {"question": {"type": "string", "description": "The question, in plain words."}},
+        "properties": {
+            "question": {"type": "string", "description": "The question, in plain words."},
+            "collection": {
+                "type": "string",
+                "description": f"The collection to answer from (default: `default`); {LIST_TOOL} "
+                "names those you may use.",
+            },
+        },
         "required": ["question"],
         "additionalProperties": False,
     },
@@ -61,15 +74,42 @@ ASK = types.Tool(
             "document": {"type": ["string", "null"], "description": "The document holding it."},
             "sentence": {"type": ["string", "null"], "description": "Its sentence in that document."},
             "score": {"type": "number", "description": "The probability that the answer is right."},
+            "collection": {"type": "string", "description": "The collection that answered (when named)."},
         },
         "required": ["band", "answer", "document", "sentence", "score"],
     },
 )
+LIST = types.Tool(
+    name=LIST_TOOL,
+    description=f"The document collections you may ask in ({TOOL}'s `collection`): each one's name, "
+    "its owner, whether you may add documents to it, and how many documents it holds.",
+    inputSchema={"type": "object", "properties": {}, "additionalProperties": False},
+    outputSchema={
+        "type": "object",
+        "properties": {
+            "collections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "owner": {"type": ["string", "null"], "description": "null: the operator's."},
+                        "access": {"type": "string", "enum": ["private", "read", "write"]},
+                        "writable": {"type": "boolean"},
+                        "documents": {"type": "integer"},
+                    },
+                    "required": ["name", "owner", "access", "writable", "documents"],
+                },
+            }
+        },
+        "required": ["collections"],
+    },
+)
 
 
-def tool_result(answer: Answer) -> tuple[list[types.TextContent], dict[str, Any]]:
+def tool_result(answer: Answer, *, named: bool = False) -> tuple[list[types.TextContent], dict[str, Any]]:
     """The reply as Markdown (a "not sure" one worded as a hedge) and as structured content with its
-    band, for agents that read either."""
+    band (and the collection that answered, when the call `named` one), for agents that read either."""
     evidence = answer.evidence if answer.band != NONE else None
     structured = {
         "band": answer.band,
@@ -78,7 +118,33 @@ def tool_result(answer: Answer) -> tuple[list[types.TextContent], dict[str, Any]
         "sentence": answer.evidence_sentence if evidence else None,
         "score": answer.score,
     }
+    if named:
+        structured["collection"] = answer.collection
     return [types.TextContent(type="text", text=markdown_reply(answer))], structured
+
+
+def collections_result(
+    assistant: Assistant, caller: Caller
+) -> tuple[list[types.TextContent], dict[str, Any]]:
+    """The collections `caller` may read, as a Markdown list and as structured content."""
+    infos = assistant.collections(caller=caller)
+    found = [
+        {
+            "name": c.name,
+            "owner": c.owner,
+            "access": c.access,
+            "writable": c.writable,
+            "documents": c.documents,
+        }
+        for c in infos
+    ]
+    lines = [
+        f"- {markdown_text(c.name)}: {c.documents} document{'s' * (c.documents != 1)}"
+        f"{'' if c.writable else ', read-only'}"
+        for c in infos
+    ]
+    text = "\n".join(lines) if lines else "No collection you may use."
+    return [types.TextContent(type="text", text=text)], {"collections": found}
 
 
 def security(allowed: list[str] | None) -> TransportSecuritySettings:
@@ -98,23 +164,41 @@ def _tool_error(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], isError=True)
 
 
+def _caller(server: Server) -> Caller:
+    """The caller of the HTTP request that carried this call (noted by the server in its scope)."""
+    try:
+        request = server.request_context.request
+    except LookupError:  # not within a request (never, through the served endpoints)
+        return Caller.LOCAL
+    return caller_in(getattr(request, "scope", None))
+
+
 def mcp_server(assistant: Assistant) -> Server:
     server: Server = Server("doc-qa")
 
     @server.list_tools()
     async def list_tools() -> list[types.Tool]:
-        return [ASK]
+        return [ASK, LIST]
 
     @server.call_tool()
     async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
-        if name != TOOL:
-            return _tool_error(f"unknown tool {name!r}; this server has one tool, {TOOL}(question)")
+        if name not in (TOOL, LIST_TOOL):
+            return _tool_error(
+                f"unknown tool {name[:100]!r}; this server has two tools, {TOOL}(question, collection) "
+                f"and {LIST_TOOL}()"
+            )
+        caller = _caller(server)
         try:
+            if name == LIST_TOOL:
+                return await anyio.to_thread.run_sync(lambda: collections_result(assistant, caller))
             question: Any = arguments.get("question")  # checked by the assistant: a str
-            answer = await anyio.to_thread.run_sync(lambda: assistant.ask(question))
+            collection: Any = arguments.get("collection")
+            answer = await anyio.to_thread.run_sync(
+                lambda: assistant.ask(question, collection=collection, caller=caller)
+            )
         except Exception as exc:
             return _tool_error(public_error(exc)[1])
-        return tool_result(answer)
+        return tool_result(answer, named=collection is not None)
 
     return server
 

@@ -107,20 +107,38 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
     }
 
 
-def answer_messages(answer: Answer, *, open_: bool = False) -> list[dict]:
+def collection_line(answer: Answer) -> str:
+    """The small line under an answer that says which collection answered."""
+    name = html.escape(getattr(answer, "collection", "") or "")
+    return f'<p class="qa-collection">from collection <strong>{name}</strong></p>'
+
+
+def answer_messages(answer: Answer, *, open_: bool = False, labelled: bool = False) -> list[dict]:
     """The chat messages for one answer: the short answer (for "not sure", the hedge and the closest
-    sentence), then its evidence."""
-    short = {"role": "assistant", "content": unsure_html(answer) or markdown_text(answer.display_text)}
+    sentence; `labelled`: then the collection that answered), then its evidence."""
+    content = unsure_html(answer) or markdown_text(answer.display_text)
+    if labelled:
+        content = f"{content}\n\n{collection_line(answer)}"
+    short = {"role": "assistant", "content": content}
     return [short, evidence_message(answer, open_=open_)]
 
 
-def turn_messages(question: str, reply: Answer | str, *, latest: bool = False) -> list[dict]:
+def turn_messages(
+    question: str, reply: Answer | str, *, latest: bool = False, labelled: bool = False
+) -> list[dict]:
     """One exchange; `reply` is an Answer or an error message for the person asking. The latest
-    answer shows its evidence open; earlier ones are closed so the chat stays readable."""
+    answer shows its evidence open; earlier ones are closed so the chat stays readable. `labelled`:
+    each answer says which collection answered (when the person has more than one)."""
     messages = [{"role": "user", "content": markdown_text(question)}]
     if isinstance(reply, Answer):
-        return messages + answer_messages(reply, open_=latest)
+        return messages + answer_messages(reply, open_=latest, labelled=labelled)
     return [*messages, {"role": "assistant", "content": markdown_text(reply)}]
+
+
+def collection_choices(collections: list) -> list[tuple[str, str]]:
+    """The collection picker's (label, name) choices: the name, and "read-only" where the person
+    may not add or remove documents (`qa.CollectionInfo`s, as the assistant lists them)."""
+    return [(c.name if c.writable else f"{c.name} (read-only)", c.name) for c in collections]
 
 
 def document_rows(documents: dict[str, int]) -> list[list]:

@@ -2,15 +2,22 @@
 
 One FastAPI app, one `Assistant` (models loaded once, before it listens):
 
-- REST: `POST /ask` (the `qa ask --json` object), `GET /documents`, `GET|HEAD /health`; OpenAPI at
-  `/docs` (Swagger UI served from the package `fastapi-offline`: it works offline).
-- OpenAI-compatible: `GET /v1/models` lists `qa`; `POST /v1/chat/completions` with `model: "qa"` answers
+- REST: `POST /ask` (the `qa ask --json` object; `collection` picks the collection),
+  `GET /documents?collection=NAME`, `GET|HEAD /health`; OpenAPI at `/docs` (Swagger UI served from the
+  package `fastapi-offline`: it works offline).
+- OpenAI-compatible: `GET /v1/models` lists `qa` (the default collection) and the other collections
+  the caller may read; `POST /v1/chat/completions` with `model: "qa"` (or a collection's name) answers
   the last user message, the earlier ones being the conversation, streamed on request
   (`ui/openai_chat.py`, on the models of `fastapi-openai-compat`, the library under hayhooks' router).
-- MCP: the tool `ask_documents(question)` over streamable HTTP at `/mcp` and SSE at `/sse`
-  (`ui/mcp_tool.py`, on the MCP SDK, its DNS rebinding protection on).
+- MCP: the tools `ask_documents(question, collection?)` and `list_collections()` over streamable HTTP
+  at `/mcp` and SSE at `/sse` (`ui/mcp_tool.py`, on the MCP SDK, its DNS rebinding protection on).
 - Optionally the chat UI at `/chat/` (`qa serve --chat`), so a deployment runs one process; `GET /`
   then redirects there, else it answers a short JSON index of the routes.
+
+Who asks is the request's API key (`ui/callers.py`): a user's key is that user, a QA_API_KEYS key
+the shared service; with no credential configured, the operator on this machine. What each may read
+is the assistant's to decide: a collection the caller may not read is answered as a missing one
+(404, the same body), a write to one shared read-only is a 403.
 
 Nothing that deploys or runs code sent over HTTP is served. In front of every route: the Host check
 against DNS rebinding and the login / API key throttle (`ui/access.py`), the body cap (`ui/limits.py`).
@@ -25,7 +32,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
@@ -33,17 +40,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
-from qa import Assistant
+from qa import Assistant, Caller
 from qa.errors import QAError
-from ui.access import (
-    Failures,
-    HostCheck,
-    LoginThrottle,
-    client_address,
-    key_matches,
-    served_hosts,
-    too_many,
-)
+from ui.access import Failures, HostCheck, LoginThrottle, client_address, served_hosts, too_many
+from ui.callers import SCOPE_KEY, Credentials, bearer, caller_in
 from ui.http_errors import error_response, public_error
 from ui.limits import BodyLimit
 from ui.mcp_tool import TOOL, mcp_app
@@ -68,6 +68,11 @@ class AskRequest(BaseModel):
         default=None, description="The conversation so far, oldest first, for follow-up questions."
     )
     top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K, description="Passages to read.")
+    collection: str | None = Field(
+        default=None,
+        description="The collection to answer from (default: `default`); one you may not read is "
+        "answered as a missing one, 404.",
+    )
 
 
 class SourceOut(BaseModel):
@@ -98,6 +103,7 @@ class AskResponse(BaseModel):
     reader: str
     timings_ms: dict[str, float]
     engine: str = Field("none", description="What ran the models: onnx | torch-bf16 | torch-fp32.")
+    collection: str = Field("default", description="The collection that answered.")
 
 
 class ErrorOut(BaseModel):
@@ -138,16 +144,18 @@ def _validation_message(exc: RequestValidationError) -> str:
 def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str, str]] | None = None,
                api_keys: list[str] | None = None, host: str = "127.0.0.1",
                open_chat: bool = False) -> FastAPI:  # fmt: skip
-    """The server's app; `chat` mounts the Gradio chat at /chat/ (with `auth` logins); `api_keys`
-    makes every API request but /health carry `Authorization: Bearer <key>`; `host` (the address
-    listened on) is one of the host names requests may name, with the loopback ones and
-    QA_ALLOWED_HOSTS's.
+    """The server's app; `chat` mounts the Gradio chat at /chat/ (with `auth` logins, and the user
+    store's); `api_keys` makes every API request but /health carry `Authorization: Bearer <key>`;
+    `host` (the address listened on) is one of the host names requests may name, with the loopback
+    ones and QA_ALLOWED_HOSTS's.
 
-    Whenever a credential is configured, every route needs one: the chat's routes a login (`auth`),
-    else an API key, unless `open_chat` (`--no-login`) serves the chat open on purpose; the API's
-    routes an API key (with logins only, the API is closed: logins are for people, in the chat)."""
+    Whenever a credential is configured (`api_keys`, `auth`, or users in the assistant's user store),
+    every route needs one: the chat's routes a login, else an API key, unless `open_chat`
+    (`--no-login`) serves the chat open on purpose; the API's routes an API key, a QA_API_KEYS one or
+    a user's (with logins only, the API is closed: logins are for people, in the chat)."""
     allowed = served_hosts(host)
     assistant.warm_up()  # the models and the index load once, before the server listens
+    credentials = Credentials(assistant, logins=auth, keys=api_keys)
     mcp = mcp_app(assistant, allowed)
     failures = Failures()
 
@@ -172,35 +180,49 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
     )
     keys = list(api_keys or ())
     redirects = ("/", "/chat") if chat else ()
+    chat_login = credentials.chat_login() if chat else None  # QA_AUTH or the store's users
 
     def needs_key(path: str) -> bool:
         if path in OPEN_PATHS or path in redirects:
             return False
         if chat and path.startswith("/chat/"):  # Gradio asks for the login itself
-            return bool(keys) and auth is None and not open_chat
-        return bool(keys or auth)
+            return bool(keys) and chat_login is None and not open_chat
+        return bool(keys or auth) or credentials.has_users()
 
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any) -> Any:
-        if not needs_key(request.url.path):
+        """Who asks, noted in the request's scope for every route (`ui.callers`): the caller of its
+        API key, or the operator where no credential is configured."""
+        try:
+            needed = needs_key(request.url.path)
+        except QAError as exc:  # the user store is unreachable
+            return error_response(*public_error(exc))
+        if not needed:
+            request.scope[SCOPE_KEY] = Caller.LOCAL
             return await call_next(request)
-        if not keys:
+        if not keys and not credentials.has_users():
             return error_response(
-                401, "this server's API needs an API key: its operator sets QA_API_KEYS, and you send "
-                "'Authorization: Bearer KEY' (its logins are for the chat at /chat/)",
+                401, "this server's API needs an API key: its operator sets QA_API_KEYS or gives users "
+                "keys (`qa users key NAME`), and you send 'Authorization: Bearer KEY' (its logins are "
+                "for the chat at /chat/)",
             )  # fmt: skip
         client = client_address(request.scope)
         wait = failures.wait(client)
         if wait > 0:
             body, headers = too_many(wait, "API keys")
             return JSONResponse(body, 429, headers={k.decode(): v.decode() for k, v in headers})
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key_matches(key, keys):
+        try:
+            caller = credentials.caller_of_key(bearer(request.headers))
+        except QAError as exc:
+            return error_response(*public_error(exc))
+        if caller is None:
             failures.failed(client)
             return error_response(
-                401, "send an API key from the server's QA_API_KEYS as 'Authorization: Bearer KEY'"
-            )
+                401, "send an API key (your own from `qa users key NAME`, or one of the server's "
+                "QA_API_KEYS) as 'Authorization: Bearer KEY'",
+            )  # fmt: skip
         failures.succeeded(client)
+        request.scope[SCOPE_KEY] = caller
         return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
@@ -222,15 +244,27 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
 
     @app.post("/ask", response_model=AskResponse, tags=["qa"],
               responses={400: {"model": ErrorOut}, 503: {"model": ErrorOut}})  # fmt: skip
-    def ask(request: AskRequest) -> dict:
-        """Answer a question from the indexed documents, as `qa ask --json` does."""
-        history = [m.model_dump() for m in request.history or []]
-        return assistant.ask(request.question, history, top_k=request.top_k).to_dict()
+    def ask(body: AskRequest, request: Request) -> dict:
+        """Answer a question from the indexed documents of a collection (`default` unless `collection`
+        names another), as `qa ask --json` does."""
+        history = [m.model_dump() for m in body.history or []]
+        answer = assistant.ask(
+            body.question,
+            history,
+            top_k=body.top_k,
+            collection=body.collection,
+            caller=caller_in(request.scope),
+        )
+        return answer.to_dict()
 
-    @app.get("/documents", response_model=DocumentsOut, tags=["qa"], responses={503: {"model": ErrorOut}})
-    def documents() -> dict:
-        """The indexed documents and how many passages each has."""
-        found = assistant.documents()
+    @app.get("/documents", response_model=DocumentsOut, tags=["qa"],
+             responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}})  # fmt: skip
+    def documents(
+        request: Request,
+        collection: str | None = Query(None, description="The collection to list (default: `default`)."),
+    ) -> dict:
+        """The documents of a collection and how many passages each has."""
+        found = assistant.documents(collection=collection, caller=caller_in(request.scope))
         return {"documents": [{"name": n, "passages": c} for n, c in sorted(found.items())]}
 
     @app.head("/health", include_in_schema=False)
@@ -254,8 +288,8 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
             "service": "document question answering",
             "docs": "/docs",
             "ask": "POST /ask",
-            "openai": "POST /v1/chat/completions (model 'qa')",
-            "mcp": "/mcp",
+            "openai": "POST /v1/chat/completions (model 'qa', or a collection's name; GET /v1/models)",
+            "mcp": "/mcp (tools ask_documents, list_collections)",
             "health": "/health",
         }
 
@@ -267,7 +301,9 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         def chat_page() -> RedirectResponse:
             return RedirectResponse("/chat/")
 
-        mount_chat(app, assistant, path="/chat", auth=auth)  # with the chat's bounds on uploads
+        # with the chat's bounds on uploads; its callers: the login, else the API key, else the operator
+        guarded = chat_login is not None or (bool(keys) and not open_chat)
+        mount_chat(app, assistant, path="/chat", auth=chat_login, credentials=credentials, guarded=guarded)
     app.mount("/", mcp)  # last: its /mcp and /sse routes; everything else above wins
     return app
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from index.indexer import IndexReport, skipped_summary
 from index.reading import NothingReadableError, Reading, Skipped
-from qa import Assistant, BadInputError, QAError
+from qa import Assistant, BadInputError, Caller, QAError
+from qa.errors import CollectionNotFoundError, NotAllowedError
 from qa.uploads import DOCUMENT_TYPES, check_uploads, document_name
 from ui.http_errors import public_error
 from ui.render import markdown_text
@@ -86,9 +87,12 @@ def add_documents(
     *,
     received: Collection[str],
     folder: str | Path,
+    collection: str | None = None,
+    caller: Caller | None = None,
 ) -> str:
-    """Check each uploaded file, index the acceptable ones, and say what happened to every file.
-    Only files Gradio received as uploads (`received`, inside its upload `folder`) are read."""
+    """Check each uploaded file, index the acceptable ones into `collection` (None: the default one)
+    as `caller`, and say what happened to every file. Only files Gradio received as uploads
+    (`received`, inside its upload `folder`) are read."""
     paths = [p for p in (paths or []) if p]
     if not paths:
         return f"Choose one or more {DOCUMENT_TYPES} files to add."
@@ -98,7 +102,9 @@ def add_documents(
     report = IndexReport()
     if check.accepted:
         try:
-            report = assistant.index(check.accepted, progress=progress)
+            report = assistant.index(check.accepted, progress=progress, collection=collection, caller=caller)
+        except (CollectionNotFoundError, NotAllowedError) as exc:  # not the caller's to write
+            return f"Nothing was added: {markdown_text(public_error(exc)[1])}"
         except NothingReadableError as exc:
             check.refused.extend(exc.skipped)
         except BadInputError as exc:
@@ -108,7 +114,8 @@ def add_documents(
             return f"Nothing was added: {markdown_text(public_error(exc)[1])}"
         else:
             check.refused.extend(report.skipped)
-    return upload_report(report, check.refused, assistant.documents() if report.read else {})
+    counts = assistant.documents(collection=collection, caller=caller) if report.read else {}
+    return upload_report(report, check.refused, counts)
 
 
 FOLD_OVER = 3  # files named in a report; past that, one line and the details folded under it
@@ -161,17 +168,20 @@ class UploadProgress:
         self.show((done, total), desc="Indexing passages", unit="passages")
 
 
-def remove_document(assistant: Assistant, name: Any) -> str:
-    """Remove `name` from the index; the last document stays (the chat needs something to read)."""
+def remove_document(
+    assistant: Assistant, name: Any, *, collection: str | None = None, caller: Caller | None = None
+) -> str:
+    """Remove `name` from `collection` (None: the default one) as `caller`; the last document stays
+    (the chat needs something to read)."""
     if name is None or name == "":
         return "Choose a document to remove."
     if not isinstance(name, str):
         return f"The document to remove must be named by a string, not a {type(name).__name__}."
     name = document_name(name)  # as the index names documents (NFC, no invisible characters)
-    documents = assistant.documents()
+    documents = assistant.documents(collection=collection, caller=caller)
     if name not in documents:
         return f"**{markdown_text(name)}** is not in the index (any more)."
     if len(documents) == 1:
         return "This is the only document; add another before removing it."
-    assistant.remove(name)
+    assistant.remove(name, collection=collection, caller=caller)
     return f"Removed **{markdown_text(name)}**."
