@@ -83,7 +83,7 @@ class Assistant:
             overrides["index_dir"] = Path(index_dir)
         if overrides:
             settings = settings.with_overrides(**overrides)
-        return cls(settings, collection or DEFAULT_COLLECTION)
+        return cls(settings, DEFAULT_COLLECTION if collection is None else collection)
 
     @property
     def index_dir(self) -> Path:
@@ -143,21 +143,21 @@ class Assistant:
     ) -> IndexReport:  # fmt: skip
         """Add (or replace, by file name) the documents under `paths`; `rebuild` starts from nothing.
         The new version is written beside the old one and swapped in atomically."""
-        slot = self._shelf.decide(collection or self.collection, caller, "write")
+        slot = self._shelf.decide(collection, caller, "write", self.collection)
         return slot.build(self._get_indexer(), list(paths), rebuild=rebuild, progress=progress)
 
     def remove(
         self, name: str, *, collection: str | None = None, caller: Caller | None = None
     ) -> IndexReport:
         """Remove the document `name` from the index (a new version, swapped in)."""
-        slot = self._shelf.decide(collection or self.collection, caller, "write")
+        slot = self._shelf.decide(collection, caller, "write", self.collection)
         if self._loaded(slot) is None:
             raise BadInputError(f"{name}: no such document in the index; see the document list")
         return slot.remove(name)
 
     def documents(self, *, collection: str | None = None, caller: Caller | None = None) -> dict[str, int]:
         """Indexed document names with their passage counts."""
-        view = self._loaded(self._shelf.decide(collection or self.collection, caller, "read"))
+        view = self._loaded(self._shelf.decide(collection, caller, "read", self.collection))
         return view.document_counts() if view is not None else {}
 
     # ---- collections and users (qa/collections.py, qa/users.py, qa/rights.py) ----------------
@@ -289,7 +289,7 @@ class Assistant:
     ) -> Answer:  # fmt: skip
         """Answer `question`; `history` is the conversation so far ([{"role", "content"}], oldest first)."""
         started = time.perf_counter()
-        slot = self._shelf.decide(collection or self.collection, caller, "read")
+        slot = self._shelf.decide(collection, caller, "read", self.collection)
         question = self.check_question(question)
         if top_k is not None and top_k < 1:
             raise BadInputError(f"top_k must be 1 or more, got {top_k}")

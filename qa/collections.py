@@ -136,11 +136,11 @@ class Shelf:
         found.setdefault(DEFAULT_COLLECTION, DEFAULT_GRANT)
         return found
 
-    def decide(self, name: Any, caller: Caller | None, need: Need) -> Slot:
-        """The slot of collection `name` if `caller` may do `need` to it; else CollectionNotFoundError
-        (missing or not readable: one answer) or NotAllowedError. The operator writing to a missing
-        collection creates it (private to the operator until shared)."""
-        name = check_name(name)
+    def decide(self, name: Any, caller: Caller | None, need: Need, default: str = DEFAULT_COLLECTION) -> Slot:
+        """The slot of collection `name` (None: `default`) if `caller` may do `need` to it; else
+        CollectionNotFoundError (missing or not readable: one answer) or NotAllowedError. The operator
+        writing to a missing collection creates it (private to the operator until shared)."""
+        name = check_name(default if name is None else name)
         caller = caller_or_local(caller)
         grant = self.grants(self.book.read()).get(name)
         if grant is None and caller.kind == "local" and need == "write":

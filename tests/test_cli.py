@@ -32,7 +32,9 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     data = json.loads(result.stdout)
     assert set(data) == {
         "question", "answer", "no_answer", "band", "score", "sources", "reader", "timings_ms", "engine",
+        "collection",
     }  # fmt: skip
+    assert data["collection"] == "default"
     assert data["band"] == "sure"
     assert data["engine"] == "none"  # hash embedder and word-overlap reader: no model runs
     assert data["question"] == EXAMPLE_QUESTION
