@@ -156,7 +156,7 @@ def test_the_chat_binds_to_localhost_and_documents_its_api(app, client):
     assert app.server_name == "127.0.0.1"
     assert app.max_file_size == MAX_UPLOAD_BYTES  # bigger uploads are refused before they are stored
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert [p["parameter_name"] for p in api["/chat"]["parameters"]] == ["message", "history", "collection"]
+    assert [p["parameter_name"] for p in api["/chat"]["parameters"]] == ["message", "history"]
     assert {"/chat", "/add_documents", "/remove_document"} <= set(api)
     assert "/respond" not in api  # the UI's own event stays out of the documented API
 

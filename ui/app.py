@@ -15,9 +15,11 @@ and removals act on the chosen one, and each answer says which collection answer
 conversation's answers from that same collection.
 
 API (gradio_client), documented in the README:
-- `/chat(message, history=[], collection=None)` -> `(reply, details)`: the answer text (a "not sure"
-  reply worded as a hedge, or "The document doesn't say.") and `Answer.to_dict()` (with `band` and
-  `collection`) plus `rewritten_question`.
+- `/chat(message, history=[])` -> `(reply, details)`: the answer text (a "not sure" reply worded as a
+  hedge, or "The document doesn't say.") and `Answer.to_dict()` (with `band` and `collection`) plus
+  `rewritten_question`; `/chat_collection(message, history=[], collection=None)` the same from a
+  collection (None: the default one).
+- `/collections()` -> the collections you may ask in (name, owner, access, writable, documents).
 - `/choose_collection(name)` -> the session's documents: later uploads and removals act on it.
 - `/add_documents(files)` -> `(status, documents)`; `/remove_document(name)` -> `(status, documents, name)`.
 """
@@ -162,14 +164,24 @@ def build_app(
     def chat(
         message: str,
         history: list[dict] | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple[str, dict]:
+        """Answer `message` about the indexed documents (the default collection; `/chat_collection`
+        names another). `history`: the conversation so far, oldest first, as {"role":
+        "user"|"assistant", "content": str} messages (for follow-up questions). Returns the reply
+        text (a "not sure" reply worded as a hedge) and the details (answer, band: sure | unsure |
+        none, no_answer, score, sources with answer offsets, reader, collection,
+        rewritten_question)."""
+        return chat_collection(message, history, None, request)
+
+    def chat_collection(
+        message: str,
+        history: list[dict] | None = None,
         collection: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> tuple[str, dict]:
-        """Answer `message` from the documents of `collection` (None: the default collection).
-        `history`: the conversation so far, oldest first, as {"role": "user"|"assistant",
-        "content": str} messages (for follow-up questions). Returns the reply text (a "not sure"
-        reply worded as a hedge) and the details (answer, band: sure | unsure | none, no_answer,
-        score, sources with answer offsets, reader, collection, rewritten_question)."""
+        """Answer `message` from the documents of `collection` (None: the default collection), as
+        `/chat` does; `/collections` lists those you may ask in."""
         try:
             question = assistant.check_question(message)
             answer = assistant.ask(
@@ -180,8 +192,29 @@ def build_app(
             raise gr.Error(public_error(exc)[1], print_exception=False) from exc
         return answer.display_text, {**answer.to_dict(), "rewritten_question": answer.rewritten_question}
 
+    def collections(request: gr.Request = None) -> list[dict]:  # type: ignore[assignment]
+        """The collections you may ask in: each one's name, owner (null: the operator's), access
+        (private | read | write: shared read-only or read-write), whether you may add and remove its
+        documents (writable), and how many documents it holds."""
+        try:
+            found = assistant.collections(caller=caller_of(request))
+        except QAError as exc:
+            raise gr.Error(public_error(exc)[1], print_exception=False) from exc
+        return [
+            {
+                "name": c.name,
+                "owner": c.owner,
+                "access": c.access,
+                "writable": c.writable,
+                "documents": c.documents,
+            }
+            for c in found
+        ]
+
     # gr.api reads the endpoint's inputs and outputs from the type hints: resolve the string ones.
     chat.__signature__ = inspect.signature(chat, eval_str=True)  # type: ignore[attr-defined]
+    chat_collection.__signature__ = inspect.signature(chat_collection, eval_str=True)  # type: ignore[attr-defined]
+    collections.__signature__ = inspect.signature(collections, eval_str=True)  # type: ignore[attr-defined]
 
     def rows_of(collection: str | None, request: gr.Request | None) -> list[list]:
         return document_rows(assistant.documents(collection=collection, caller=caller_of(request)))
@@ -353,6 +386,11 @@ def build_app(
         clear.click(lambda: ("", [], []), None, outputs, queue=False, api_visibility="private")
         chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")
         gr.api(chat, api_name="chat", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
+        gr.api(
+            chat_collection, api_name="chat_collection", concurrency_limit=ASK_CONCURRENCY,
+            concurrency_id="ask",
+        )  # fmt: skip
+        gr.api(collections, api_name="collections", queue=False)
 
         # ... and fresh at each page load (another process may have changed the index since), with
         # the caller's collections

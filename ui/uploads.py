@@ -168,6 +168,12 @@ class UploadProgress:
         self.show((done, total), desc="Indexing passages", unit="passages")
 
 
+def _writable(assistant: Assistant, collection: str | None, caller: Caller | None) -> bool:
+    """Whether the assistant lists `collection` as one `caller` may change."""
+    name = collection or assistant.collection
+    return any(c.name == name and c.writable for c in assistant.collections(caller=caller))
+
+
 def remove_document(
     assistant: Assistant, name: Any, *, collection: str | None = None, caller: Caller | None = None
 ) -> str:
@@ -181,7 +187,7 @@ def remove_document(
     documents = assistant.documents(collection=collection, caller=caller)
     if name not in documents:
         return f"**{markdown_text(name)}** is not in the index (any more)."
-    if len(documents) == 1:
+    if len(documents) == 1 and _writable(assistant, collection, caller):
         return "This is the only document; add another before removing it."
-    assistant.remove(name, collection=collection, caller=caller)
+    assistant.remove(name, collection=collection, caller=caller)  # the assistant refuses a read-only one
     return f"Removed **{markdown_text(name)}**."
