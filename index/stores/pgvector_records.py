@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from index.stores.pgvector import _connect, _reachable, check_schema
 from index.stores.records import Records
@@ -25,6 +26,15 @@ class TableBook:
         self.url, self.schema = url, check_schema(schema)
         self.table = f"{self.schema}.{ACCESS}"
         self.where = f"the database (QA_DATABASE_URL), table {self.table}"
+        self._local = threading.local()  # a reading connection per thread (asked on every request)
+
+    def _reader(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = _connect(self.url)
+            conn.autocommit = True
+            self._local.conn = conn
+        return conn
 
     def _ensure(self, conn: object) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")  # type: ignore[attr-defined]
@@ -41,12 +51,15 @@ class TableBook:
         return records
 
     def read(self) -> Records:
-        with _reachable(), _connect(self.url) as conn:
-            conn.autocommit = True
-            exists = conn.execute("SELECT to_regclass(%s)", (self.table,)).fetchone()[0]
-            if exists is None:
-                return {}
-            return self._records(conn.execute(f"SELECT kind, name, value FROM {self.table}").fetchall())
+        with _reachable():
+            conn = self._reader()
+            try:
+                rows = conn.execute(f"SELECT kind, name, value FROM {self.table}").fetchall()
+            except Exception as exc:
+                if type(exc).__name__ == "UndefinedTable":  # nothing recorded yet
+                    return {}
+                raise
+            return self._records(rows)
 
     def update(self, change: Callable[[Records], T]) -> T:
         with _reachable(), _connect(self.url) as conn:
