@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import collections_matrix as m
 import pytest
@@ -164,6 +165,17 @@ def test_rest_needs_a_key_once_users_exist_and_a_bad_name_is_a_400(world):
         )
         assert alice.status_code == 200
         assert client.get("/documents", headers={"Authorization": f"Bearer {SERVICE_KEY}"}).status_code == 401
+
+
+def test_health_tells_no_one_about_a_default_collection_they_may_not_read(world):
+    with _rest(world) as client:
+        assert client.get("/health").json()["documents"] == 1  # the default: shared with everyone
+        world.assistant.unshare_collection("default", "everyone")
+        try:
+            assert client.get("/health").json() == {"status": "ok", "documents": 0, "reader": ANY}
+        finally:
+            world.assistant.share_collection("default", "everyone", write=True)
+        assert client.get("/health").json()["documents"] == 1
 
 
 def test_rest_without_credentials_on_loopback_is_the_operator(tmp_path):

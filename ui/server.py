@@ -41,7 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from qa import Assistant, Caller
-from qa.errors import QAError
+from qa.errors import CollectionNotFoundError, QAError
 from ui.access import Failures, HostCheck, LoginThrottle, client_address, served_hosts, too_many
 from ui.callers import SCOPE_KEY, Credentials, bearer, caller_in
 from ui.http_errors import error_response, public_error
@@ -121,7 +121,10 @@ class DocumentsOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
-    documents: int
+    documents: int = Field(
+        description="The default collection's documents when it is shared with everyone, else 0 "
+        "(this route asks for no key: it tells no one about what they may not read)."
+    )
     reader: str
 
 
@@ -273,7 +276,9 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         """200 once the models are loaded and the documents can be read; 503 while the database is
         unreachable: for load balancers (GET or HEAD)."""
         try:
-            count = len(assistant.documents())
+            count = len(assistant.documents(caller=Caller.SERVICE))  # what anyone may know
+        except CollectionNotFoundError:
+            count = 0
         except Exception as exc:
             status, message = public_error(exc)
             return JSONResponse({"status": "unavailable", "error": message}, status_code=max(status, 503))
