@@ -112,6 +112,29 @@ def subject_phrase(question: str) -> str | None:
     return None
 
 
+_WH_FRAGMENT = re.compile(
+    r"^(?:(?:by|for|until|till|since|from|at|in|on|to)\s+)?(?:when|where|who|whom|why|what time|which one|"
+    r"how (?:long|much|many|often|far|old|soon))$",
+    re.IGNORECASE,
+)
+_WH_OPENING = re.compile(
+    r"^\s*(?:who|whom|whose|what|when|where|which|why|how)(?:['’]s|['’]re)?\b"
+    r"(?:\s+(?:much|many|long|often|far|old|soon|hot|big|large|tall|heavy|high|\w+(?=\s+(?:do|does|did|is|"
+    r"are|was|were|will|would|can|could|should|has|have|had)\b)))?\s*",
+    re.IGNORECASE,
+)
+_NAME_NUMBER = re.compile(r"^[A-Za-z][\w.+-]* \d[\w.]*$")  # "iOS 14", "android 8", "windows 10"
+_NAMES_NUMBERS = re.compile(r"\b[A-Za-z][\w.+-]* \d[\w.]*\b")
+
+
+def _asked_again(wh: str, previous: str) -> str:
+    """The previous question asking `wh` instead ("by when?" after "who's ordering the lights" ->
+    "by when ordering the lights?"): its own question words go, so the reader looks for a time."""
+    opening = _WH_OPENING.match(previous)
+    body = previous[opening.end() :] if opening else previous
+    return f"{wh} {body}?" if body else f"{wh}?"
+
+
 def _fragment(question: str, previous: str) -> str | None:
     """An elliptical follow-up ("and for students?", "and sugar?", "what about subsidence", "by
     when?") as the previous question asked of the new thing; None when the question stands on its
@@ -123,23 +146,37 @@ def _fragment(question: str, previous: str) -> str | None:
     if not words or len(words) > 7 or not any(ch.isalnum() for ch in rest):
         return None
     first = words[0].lower()
+    before = previous.strip().rstrip("?.!")
+    if _WH_FRAGMENT.match(rest):  # "by when?", "and for how long?", "and where?"
+        return _asked_again(rest, before)
     if opener is None:  # only "by when?", "for students?", "the cfo?" stand for the previous question
         if len(words) > 2 or (first not in _PREPOSITIONS and first not in _DETERMINERS):
             return None
     elif first in _ASKING:
         return None
-    before = previous.strip().rstrip("?.!")
+    named = rest.split(maxsplit=1)[1] if first in _PREPOSITIONS and len(words) > 1 else rest
+    similar = list(_NAMES_NUMBERS.finditer(before)) if _NAME_NUMBER.match(named) else []
+    if similar:  # "and for iOS 14?" after "last version that runs on android 8"
+        last = similar[-1]
+        return f"{before[: last.start()]}{named}{before[last.end() :]}?"
     if first in _PREPOSITIONS:  # "and for students?" after "how much is a day pass for adults"
         cut = before.lower().rfind(f" {first} ")
         if cut != -1:
             return f"{before[:cut]} {rest}?"
+        return f"{before} {rest}?"  # "and for emergencies?" after "what's the claims number"
     phrase = subject_phrase(before)
     if first in _DETERMINERS and phrase:  # "and the monthly one?" after "... the one-time allowance"
         return f"{before.replace(phrase, rest, 1)}?"
+    if first in _DETERMINERS and len(words) == 2:  # "and the cfo?" after "who is brightline's ceo"
+        kept = before.rsplit(maxsplit=1)
+        if len(kept) == 2:
+            return f"{kept[0]} {words[1]}?"
     counted = _COUNTING.match(before)
     if len(words) == 1 and counted and counted.group(2).lower() not in _ASKING | _PHRASE_ENDS:
         # "and sugar?" after "how much butter goes in the cake"
         return f"{before[: counted.start(2)]}{rest}{before[counted.end(2) :]}?"
+    if opener is not None and opener.group(0).strip().lower() in ("what about", "how about"):
+        return f"{before} for {rest}?"  # "what about subsidence" after "what's the standard excess"
     return f"{before} ({rest})?"
 
 
@@ -177,7 +214,10 @@ def _antecedents(
     if answers:
         whole = _answer_phrase(answers[-1])
         answered = ([whole] if whole else []) + entities(answers[-1])
-    return [phrase for phrase in asked + answered if plural(phrase)]
+    found = [phrase for phrase in asked + answered if plural(phrase)]
+    if not found and answers and _asks_for_person(users[-1]):
+        return entities(answers[-1])  # "their" after "who makes tidewater": the company answered
+    return found
 
 
 def _possessive(entity: str) -> str:

@@ -133,7 +133,17 @@ def turn(question: str, answer: str) -> list[dict]:
         ("and who did she marry", turn("where was ines carvalho born", "Vila Serrana"),
          "who did she marry (where was ines carvalho born)"),
         ("by when?", turn("who's ordering the security lights", "Sunil Choudhary"),
-         "who's ordering the security lights (by when)?"),
+         "by when ordering the security lights?"),
+        ("and for how long?", turn("what temperature do i bake the plum cake at", "180 °C"),
+         "for how long do i bake the plum cake at?"),
+        ("and where?", turn("when is the agm", "5 May"), "where is the agm?"),
+        ("and for iOS 14?", turn("last version that runs on android 8?", "3.1.4"),
+         "last version that runs on iOS 14?"),
+        ("what about subsidence", turn("what's the standard excess", "£250"),
+         "what's the standard excess for subsidence?"),
+        ("and the cfo?", turn("who is brightline's ceo", "Priya Wendt"), "who is brightline's cfo?"),
+        ("what's their support email", turn("who makes tidewater", "Saltmarsh Software"),
+         "what's Saltmarsh Software’s support email"),
     ],
 )  # fmt: skip
 def test_follow_ups_typed_as_people_type_them(question, history, expected):
