@@ -405,3 +405,33 @@ def test_real_models_answer_from_the_chosen_collection_only(tmp_path):
     assert SURE_ANSWER not in json.dumps(not_there.to_dict())
     with pytest.raises(CollectionNotFoundError):
         assistant.ask(m.QUESTION, collection="vault", caller=alice)
+
+
+# ---- the README -------------------------------------------------------------------------------
+def test_the_readme_team_commands_work(tmp_path):
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [code] = [c for c in re.findall(r"^```bash\n(.*?)^```", readme, re.S | re.M) if "qa users add alice" in c]
+    config = m.write_config(tmp_path)
+    lines = [line.split("#")[0].strip() for line in code.splitlines() if line.strip()]
+    assert [line.split()[:3] for line in lines] == [
+        ["qa", "users", "add"], ["qa", "collections", "create"], ["qa", "collections", "share"],
+    ]  # fmt: skip
+    for line in lines:
+        result = _cli(config, *shlex.split(line)[1:], input="alices-password\n")
+        assert result.exit_code == 0, (line, result.output)
+    notes = tmp_path / "my-notes"
+    notes.mkdir()
+    (notes / "harbour.md").write_text("The lighthouse keeper of Port Elin is Agnes Varga.", encoding="utf-8")
+    assert _cli(config, "index", "--collection", "team", str(notes)).exit_code == 0
+    assistant = Assistant.from_config(config)
+    for who in (Caller.user("alice"), Caller.SERVICE):  # alice owns it; everyone may read it
+        answer = assistant.ask("Who is the lighthouse keeper of Port Elin?", collection="team", caller=who)
+        assert "Agnes Varga" in (answer.text or "")
+    with pytest.raises(NotAllowedError):
+        assistant.index([notes], collection="team", caller=Caller.SERVICE)
+    assert assistant.users.verify("alice", "alices-password")

@@ -32,6 +32,7 @@ RUN_ELSEWHERE = {
     "qa serve": "tests/test_server.py starts the server",
     "curl -s http://127.0.0.1:1416": "tests/test_server.py::test_the_readme_curl_and_openai_examples_work",
     "from openai import OpenAI": "tests/test_server.py (the same test)",
+    "qa users add alice": "tests/test_collections.py::test_the_readme_team_commands_work",
 }
 
 
