@@ -247,6 +247,11 @@ def test_openai_isolation_matrix(world):
             # `qa` is the default collection
             reply = _completion(client, world, who, "qa").json()["choices"][0]["message"]["content"]
             assert m.MARKERS["default"] in reply
+            # a model that cannot be a collection's name is unknown like any other
+            odd = _completion(client, world, who, "gpt-4.1")
+            assert (odd.status_code, odd.json()["error"]) == (
+                404, "unknown model 'gpt-4.1'; GET /v1/models lists the models you may use"
+            )  # fmt: skip
 
 
 # ---- MCP ----------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from fastapi_openai_compat.chat_completions import (
 )
 
 from qa import Assistant, BadInputError, Caller, CollectionNotFoundError
+from qa.rights import check_name
 from ui.callers import caller_in
 from ui.history import clean_history
 from ui.http_errors import public_error
@@ -79,11 +80,28 @@ def _model(assistant: Assistant, caller: Caller, model: Any) -> str:
     names = model_names(assistant, caller)
     if model in names or (model != MODEL and collection == assistant.collection and MODEL in names):
         return collection
-    # the same answer whether the collection is missing or only not the caller's to read
+    raise unknown_model(assistant, caller, model, names)
+
+
+def unknown_model(
+    assistant: Assistant, caller: Caller, model: str, names: list[str] | None = None
+) -> CollectionNotFoundError:
+    """The refusal of a model `caller` may not use: the same whether its collection is missing or
+    only not the caller's to read (it depends on the caller's own models only)."""
+    names = model_names(assistant, caller) if names is None else names
     shown = model[:100]
     if names == [MODEL]:
-        raise CollectionNotFoundError(f"unknown model {shown!r}; this server serves one model, {MODEL!r}")
-    raise CollectionNotFoundError(f"unknown model {shown!r}; GET /v1/models lists the models you may use")
+        return CollectionNotFoundError(f"unknown model {shown!r}; this server serves one model, {MODEL!r}")
+    return CollectionNotFoundError(f"unknown model {shown!r}; GET /v1/models lists the models you may use")
+
+
+def _named(assistant: Assistant, caller: Caller, model: str) -> str:
+    """The collection `model` names, if that can be a collection's name (else the refusal)."""
+    collection = collection_of(assistant, model)
+    try:
+        return check_name(collection)
+    except BadInputError:
+        raise unknown_model(assistant, caller, model) from None
 
 
 def openai_router(assistant: Assistant) -> APIRouter:
@@ -107,17 +125,22 @@ def openai_router(assistant: Assistant) -> APIRouter:
         the default one); `stream: true` sends server-sent events: the answer line, then its source,
         then `data: [DONE]`."""
         caller = caller_in(request.scope)
-        collection = await run_in_threadpool(_model, assistant, caller, body.model)
+        collection = await run_in_threadpool(_named, assistant, caller, body.model)
         question, history = conversation(body.messages)
         question = assistant.check_question(question)  # refused before a stream starts
         reply_id = f"{MODEL}-{uuid.uuid4()}"
 
         def ask() -> Any:
-            return assistant.ask(question, history, collection=collection, caller=caller)
+            try:
+                return assistant.ask(question, history, collection=collection, caller=caller)
+            except CollectionNotFoundError:
+                raise unknown_model(assistant, caller, body.model) from None
 
         if not body.stream:
             answer = await run_in_threadpool(ask)
             return chat_completion_response(markdown_reply(answer), reply_id, body.model)
+        # a model the caller may not use is refused before the stream opens (a 404, not an event)
+        await run_in_threadpool(_model, assistant, caller, body.model)
         events = _stream(ask, body.model, reply_id)
         return StreamingResponse(events, media_type="text/event-stream")
 
