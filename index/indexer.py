@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -98,11 +99,15 @@ class Indexer:
         self.spec = spec
         self.embedding_model = embedding_model
         self._embedder: Any = None
+        self._loading = threading.Lock()  # writers of two collections may start at once
 
     def _embed(self, passages: list[Document], progress: Callable[[int, int], None] | None) -> list[Document]:
         if self._embedder is None:
-            self._embedder = document_embedder(self.embedding_model)
-            self._embedder.warm_up()
+            with self._loading:
+                if self._embedder is None:
+                    embedder = document_embedder(self.embedding_model)
+                    embedder.warm_up()
+                    self._embedder = embedder
         out: list[Document] = []
         for i in range(0, len(passages), EMBED_BATCH):
             out.extend(self._embedder.run(documents=passages[i : i + EMBED_BATCH])["documents"])

@@ -62,9 +62,11 @@ class Slot:
         if view is not None and (view.version is None or view.version == store.version()):
             return view
         with self.load_lock:
-            if self.view is not None and self.view.version not in (None, store.version()):
+            current = store.version()
+            if self.view is not None and self.view.version not in (None, current):
                 logger.info("the index at %s has a newer version; loading it", store.where)
-                self.view = store.load()
+                # deleted by another process (and perhaps made again, still empty): nothing
+                self.view = store.load() if current is not None or store.exists() else None
             if self.view is None:
                 if store.exists():
                     self.view = store.load()

@@ -435,3 +435,23 @@ def test_the_readme_team_commands_work(tmp_path):
     with pytest.raises(NotAllowedError):
         assistant.index([notes], collection="team", caller=Caller.SERVICE)
     assert assistant.users.verify("alice", "alices-password")
+
+
+def test_a_collection_deleted_and_made_again_by_another_process_shows_nothing_of_the_old(tmp_path):
+    config = m.write_config(tmp_path)
+    one, other = Assistant.from_config(config), Assistant.from_config(config)
+    for user in m.USERS:
+        one.users.add(user, m.PASSWORDS[user])
+    one.create_collection("shared-name", owner="alice")
+    secret = tmp_path / "alice-vault.txt"
+    secret.write_text(m.BY_NAME["alice-private"].text, encoding="utf-8")
+    one.index([secret], collection="shared-name")
+    assert "zorbulon" in (one.ask(m.QUESTION, collection="shared-name").text or "")  # its view is loaded
+    other.delete_collection("shared-name")
+    other.create_collection("shared-name", owner="bob")
+    bob = Caller.user("bob")
+    answer = one.ask(m.QUESTION, collection="shared-name", caller=bob)
+    assert answer.sources == [] and "zorbulon" not in json.dumps(answer.to_dict())
+    assert one.documents(collection="shared-name", caller=bob) == {}
+    with pytest.raises(CollectionNotFoundError):
+        one.ask(m.QUESTION, collection="shared-name", caller=Caller.user("alice"))
