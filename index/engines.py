@@ -3,12 +3,14 @@
 - `onnx`: ONNX Runtime on an export made here, from the model folder's own weights, at first use
   (never downloaded), cached under $QA_ENGINE_CACHE (default ~/.cache/doc-qa/onnx) by the content
   hash of the weights, so a retrained model in the same folder gets a fresh export.
+- `onnx-int8`: that export with its weights quantized to int8 (dynamic quantization), kept beside it.
 - `torch-bf16`: torch under bfloat16 autocast, where the CPU has bf16 instructions (AVX512-BF16, AMX).
 - `torch-fp32`: plain torch, always available: the fallback.
 
-`QA_ENGINE=auto|onnx|torch-bf16|torch-fp32` picks one; `auto` (the default) is ONNX Runtime, which
-measured fastest here (docs/benchmarks.md), else torch fp32. An engine that cannot load (runtime not
-installed, export failed, no bf16 on this CPU) falls back to torch fp32 with a warning, and every
+`QA_ENGINE=auto|onnx|onnx-int8|torch-bf16|torch-fp32` picks one; `auto` (the default) is the engine
+measured fastest on this CPU for this model among those that give torch fp32's results
+(index/engine_choice.py: measured once per machine, then cached). An engine that cannot load (runtime
+not installed, export failed, no bf16 on this CPU) falls back to torch fp32 with a warning, and every
 `Encoder` says which engine runs it (`.engine`), so answers can report it.
 
 Only what the chosen engine needs is imported: the ONNX path does not import torch once the export
@@ -35,9 +37,8 @@ logger = logging.getLogger(__name__)
 
 ENV_VAR = "QA_ENGINE"
 CACHE_VAR = "QA_ENGINE_CACHE"
-ONNX, BF16, FP32 = "onnx", "torch-bf16", "torch-fp32"
-ENGINES = (ONNX, BF16, FP32)
-AUTO_ORDER = (ONNX, FP32)  # bf16 autocast measured slower than fp32 at the reader's batch sizes here
+ONNX, ONNX_INT8, BF16, FP32 = "onnx", "onnx-int8", "torch-bf16", "torch-fp32"
+ENGINES = (ONNX, ONNX_INT8, BF16, FP32)
 TASKS = {  # what a task's encoder returns, in order
     "embed": ("last_hidden_state",),
     "qa": ("start_logits", "end_logits"),
@@ -123,9 +124,17 @@ def content_hash(folder: str | Path) -> str:
 
 def _torch_model(folder: str, task: str) -> Any:
     from transformers import AutoModel, AutoModelForQuestionAnswering
+    from transformers.utils import logging as hf_logging
 
     loader = AutoModelForQuestionAnswering if task == "qa" else AutoModel
-    return loader.from_pretrained(folder).float().eval()
+    # no "Loading weights: 100% ..." bar on the user's terminal: loading is not long work
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return loader.from_pretrained(folder).float().eval()
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def _outputs(model_out: Any, task: str) -> list[Any]:
@@ -164,7 +173,26 @@ def onnx_path(folder: str, task: str) -> Path:
     return cache_root() / f"{task}-{content_hash(folder)[:20]}" / "model.onnx"
 
 
-def _load_onnx(folder: str, task: str) -> Encoder:
+def quantize_int8(source: Path, target: Path) -> None:
+    """`source` with its MatMul weights quantized to int8 per channel (ONNX Runtime's dynamic
+    quantization; reduce_range keeps AVX2's 16-bit sums from saturating)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # its "consider pre-processing" advice goes to the root logger
+    try:
+        quantize_dynamic(
+            str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+            op_types_to_quantize=["MatMul"],
+        )  # fmt: skip
+    finally:
+        root.setLevel(level)
+    os.replace(tmp, target)
+
+
+def _load_onnx(folder: str, task: str, int8: bool = False) -> Encoder:
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -176,6 +204,14 @@ def _load_onnx(folder: str, task: str) -> Encoder:
             export_onnx(folder, task, path)
         except Exception as exc:
             raise EngineError(f"the ONNX export failed ({type(exc).__name__}: {exc})") from exc
+    if int8:
+        quantized = path.with_name("model-int8.onnx")
+        if not quantized.is_file():
+            try:
+                quantize_int8(path, quantized)
+            except Exception as exc:
+                raise EngineError(f"the int8 quantization failed ({type(exc).__name__}: {exc})") from exc
+        path = quantized
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
@@ -191,7 +227,7 @@ def _load_onnx(folder: str, task: str) -> Encoder:
         out = session.run(names, {"input_ids": input_ids, "attention_mask": attention_mask})
         return [np.asarray(o, dtype=np.float32) for o in out]
 
-    return Encoder(ONNX, run)
+    return Encoder(ONNX_INT8 if int8 else ONNX, run)
 
 
 def _load_torch(folder: str, task: str, bf16: bool) -> Encoder:
@@ -213,9 +249,10 @@ def _load_torch(folder: str, task: str, bf16: bool) -> Encoder:
     return Encoder(BF16 if bf16 else FP32, run)
 
 
-def _load(folder: str, task: str, engine: str) -> Encoder:
-    if engine == ONNX:
-        return _load_onnx(folder, task)
+def load_fresh(folder: str, task: str, engine: str) -> Encoder:
+    """The model on `engine`, loaded now (not shared): what index/engine_choice.py measures."""
+    if engine in (ONNX, ONNX_INT8):
+        return _load_onnx(folder, task, int8=engine == ONNX_INT8)
     return _load_torch(folder, task, bf16=engine == BF16)
 
 
@@ -226,14 +263,21 @@ _lock = threading.Lock()
 
 def load_encoder(folder: str | Path, task: str, engine: str | None = None) -> Encoder:
     """The model in `folder` for `task` ("embed" | "qa") on `engine` (default: $QA_ENGINE, else
-    auto), falling back to torch fp32. Loaded once per process and shared (the pipeline's embedder
-    and the reader's sentence picker use one)."""
+    auto: the engine measured fastest for it on this CPU), falling back to torch fp32. Loaded once
+    per process and shared (the pipeline's embedder and the reader's sentence picker use one)."""
     if task not in TASKS:
         raise ValueError(f"task {task!r} is not one of {', '.join(TASKS)}")
     wanted = engine or requested_engine()
-    order = AUTO_ORDER if wanted == "auto" else (wanted, FP32)
     folder = str(folder)
     with _lock:
+        if wanted == "auto":
+            from index.engine_choice import choose
+
+            measured: dict[str, Encoder] = {}
+            wanted = choose(folder, task, keep=measured)
+            if wanted in measured and (folder, task, wanted) not in _loaded:
+                _loaded[(folder, task, wanted)] = measured[wanted]
+        order = (wanted, FP32)
         for name in dict.fromkeys(order):
             key = (folder, task, name)
             if key in _loaded:
@@ -241,7 +285,7 @@ def load_encoder(folder: str | Path, task: str, engine: str | None = None) -> En
             if key in _failed:
                 continue
             try:
-                _loaded[key] = _load(folder, task, name)
+                _loaded[key] = load_fresh(folder, task, name)
                 return _loaded[key]
             except EngineError as exc:
                 if name == FP32:
@@ -251,4 +295,4 @@ def load_encoder(folder: str | Path, task: str, engine: str | None = None) -> En
     raise EngineError(f"no engine could load {folder}")  # pragma: no cover - FP32 raises above
 
 
-__all__ = ["ENGINES", "Encoder", "EngineError", "content_hash", "cpu_has_bf16", "load_encoder"]
+__all__ = ["ENGINES", "Encoder", "EngineError", "content_hash", "cpu_has_bf16", "load_encoder", "load_fresh"]

@@ -280,8 +280,10 @@ class Assistant:
             for i, text in enumerate(passages)
         ]
         fitted = self._reader_query(question)
-        answers = reader.run(query=fitted, documents=docs, top_k=len(docs) or 1)["answers"]
-        return self._decide(question, question, docs, answers, started, retrieve_ms=0.0)
+        reading = time.perf_counter()
+        out = reader.run(query=fitted, documents=docs, top_k=len(docs) or 1)
+        stages = {"embed": 0.0, "read": float(out.get("read_ms", (time.perf_counter() - reading) * 1000))}
+        return self._decide(question, question, docs, out["answers"], started, retrieve_ms=0.0, stages=stages)
 
     def ask(
         self, question: str, history: list[dict] | None = None, *, top_k: int | None = None,
@@ -304,6 +306,7 @@ class Assistant:
         elif self._retriever.indexes.get(slot.name) is not index:  # a new version
             self._retriever.use(index, slot.name)
         k = top_k or self.settings.retrieval.top_k
+        running = time.perf_counter()
         result = pipe.run(
             {
                 "embedder": {"text": query},
@@ -312,6 +315,7 @@ class Assistant:
             },
             include_outputs_from={"retriever"},
         )
+        stages = _stage_times(result, (time.perf_counter() - running) * 1000)
         return self._decide(
             question,
             query,
@@ -321,6 +325,7 @@ class Assistant:
             retrieve_ms=float(result["retriever"].get("retrieve_ms", 0.0)),
             load_ms=load_ms,
             collection=slot.name,
+            stages=stages,
         )
 
     def _decide(
@@ -334,9 +339,12 @@ class Assistant:
         retrieve_ms: float,
         load_ms: float = 0.0,
         collection: str = DEFAULT_COLLECTION,
+        stages: dict[str, float] | None = None,
     ) -> Answer:
         """The reply's band, its best span and the sources (qa/bands.py): the reader's candidates
-        rated, the best given as sure, as "not sure" with its sentence, or "doesn't say"."""
+        rated, the best given as sure, as "not sure" with its sentence, or "doesn't say".
+        `stages`: the embed and read milliseconds of the pipeline run (`_stage_times`)."""
+        deciding = time.perf_counter()
         assert self._calibrator is not None and self._choice is not None and self._bands is not None
         reader: Any = self._get_pipeline().get_component("reader")
         factor = float(getattr(getattr(reader, "spans", None), "calibration_factor", 1.0))
@@ -370,6 +378,7 @@ class Assistant:
                     location=doc.meta.get("location"),
                 )
             )
+        decide_ms = (time.perf_counter() - deciding) * 1000
         total = (time.perf_counter() - started) * 1000
         return Answer(
             question=question,
@@ -382,7 +391,10 @@ class Assistant:
             # total includes loading the models and index on a first question ("load")
             timings_ms={
                 "load": round(load_ms, 1),
+                "embed": round((stages or {}).get("embed", 0.0), 1),
                 "retrieve": round(retrieve_ms, 1),
+                "read": round((stages or {}).get("read", 0.0), 1),
+                "decide": round(decide_ms, 1),
                 "total": round(total, 1),
             },
             rewritten_question=query if query != question else None,
@@ -391,6 +403,17 @@ class Assistant:
             engine=self.engine,
             collection=collection,
         )
+
+
+def _stage_times(result: dict, pipe_ms: float) -> dict[str, float]:
+    """The embed and read milliseconds of one pipeline run, from the components' own outputs
+    (`embed_ms`, `read_ms`); a component that does not time itself gets what is left of the run."""
+    retrieve = float(result.get("retriever", {}).get("retrieve_ms", 0.0))
+    embed, read = result.get("embedder", {}).get("embed_ms"), result.get("reader", {}).get("read_ms")
+    rest = max(pipe_ms - retrieve - float(embed or 0.0) - float(read or 0.0), 0.0)
+    if read is None:
+        read, rest = rest, 0.0
+    return {"embed": float(embed if embed is not None else rest), "read": float(read)}
 
 
 def _valid_text(text: str) -> str:

@@ -291,11 +291,13 @@ def _register_verbs() -> None:
     """Verbs that live in their own modules (imported here, after the helpers they use exist)."""
     from qa.collections_cli import collections_group, users_group
     from qa.db import db
+    from qa.engine_table import engines_command
     from qa.evaluation.cli import eval_command
     from qa.training.cli import train_answerability_command, train_reader_command
 
     qa.add_command(eval_command, "eval")
     qa.add_command(db, "db")
+    qa.add_command(engines_command, "engines")
     qa.add_command(collections_group, "collections")
     qa.add_command(users_group, "users")
     qa.add_command(train_reader_command, "train-reader")

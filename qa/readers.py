@@ -17,6 +17,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -248,13 +249,19 @@ class SentenceSpanReader:
         fixed = correct_spelling(query, (d.content or "" for d in documents), self._known_words())
         return as_question(fixed)
 
-    @component.output_types(answers=list[ExtractedAnswer])
+    @component.output_types(answers=list[ExtractedAnswer], read_ms=float)
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, Any]:
+        """The best spans; `read_ms`: how long reading took (an answer's timings say where the time went)."""
+        started = time.perf_counter()
+        answers = self._read(query, documents, top_k)
+        return {"answers": answers, "read_ms": (time.perf_counter() - started) * 1000}
+
+    def _read(self, query: str, documents: list[Document], top_k: int | None) -> list[ExtractedAnswer]:
         # phrased first, then cut to the reader's question budget ("what is ...?" adds tokens)
         query = self.spans.fit_question(self.phrased(query, documents))
         picked = self._pick(query, documents)
         if not picked:
-            return {"answers": []}
+            return []
         k = top_k or self.top_k
         texts = [a.data or "" for a in picked]
         # every sentence's best spans compete, ranked by span score + sentence_weight x sentence rank;
@@ -293,7 +300,7 @@ class SentenceSpanReader:
             if key not in seen:
                 seen.add(key)
                 distinct.append(a)
-        return {"answers": distinct[:k]}
+        return distinct[:k]
 
     @property
     def engine(self) -> str | None:

@@ -1,0 +1,399 @@
+"""Which engine runs a model on this CPU, chosen by measurement (index/engines.py loads it).
+
+At first use of a model on a machine (and with `qa engines` on demand), every engine this CPU can run
+(`candidates()`: torch fp32, torch bf16 where the CPU has bf16 instructions, ONNX Runtime fp32 and
+int8) is timed on a small fixed batch, round-robin so a busy host slows each alike, and checked
+against torch fp32 on fixed probes:
+
+- the embedder (`embed`): every probe's mean-pooled embedding within cosine `MIN_COSINE` of fp32's,
+  and each probe query's top passages the same;
+- the reader (`qa`): every probe question's best span the same tokens as fp32's, and its logit and
+  the no-answer logit within `MAX_LOGIT_DRIFT` of fp32's (they decide sure / not sure / no answer).
+
+The fastest engine that passes is chosen; a torch engine must beat the fastest other one by
+`TORCH_MARGIN`, as importing torch adds about a second to every cold start. The choice is cached in
+$QA_ENGINE_CACHE/engines.json, keyed by the CPU (model, flags, cores), the library versions and the
+model's weights, so another CPU or an upgrade measures again. `QA_ENGINE` other than `auto` skips all
+of this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index import engines
+from index.engines import BF16, FP32, ONNX, ONNX_INT8, Encoder, EngineError
+
+logger = logging.getLogger(__name__)
+
+CHOICES_FILE = "engines.json"
+FORMAT = 1  # bump to measure again everywhere (a different probe or rule)
+MIN_COSINE = 0.999
+TOP_PASSAGES = 3
+TORCH_MARGIN = 0.10  # a torch engine must be this much faster than the fastest other engine
+ROUNDS = 2  # timed runs per engine and visit (two visits), after one untimed
+MAX_ANSWER_TOKENS = 30
+MAX_LOGIT_DRIFT = 0.1  # bf16 autocast moved them by up to 0.04 and answered all the article set alike
+SLOW = 3.0  # an engine this many times slower than the fastest after one round is not timed again
+# the CPU flags that decide which engine is fast (recorded beside each choice, for people)
+NOTABLE_FLAGS = (
+    "avx2",
+    "avx512f",
+    "avx512_vnni",
+    "avx_vnni",
+    "avx512_bf16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+)
+
+PASSAGES = [  # the embedder's probe: 8 passages on distinct topics, of the lengths indexing sees
+    "China imposed sanctions on 10 Europeans and four institutions on Monday, saying they had harmed "
+    "its sovereignty and interests and spread malicious lies and misinformation.",
+    "The European Union, the United States, Britain and Canada imposed sanctions on officials in "
+    "Xinjiang over human rights abuses against the Uyghur Muslim minority.",
+    "The harbour was rebuilt in 1887 by Hanseatic engineers after a storm destroyed the wooden piers; "
+    "the new quay was built of granite brought by ship from Sweden.",
+    "A day pass costs 12 euros for adults and 6 euros for students; children under six travel free "
+    "on every line of the city's trams and buses.",
+    "Mix 200 grams of flour with 100 grams of butter and two eggs, add a spoon of sugar, and bake the "
+    "cake for 40 minutes at 180 degrees.",
+    "The tenancy runs for twelve months from the first of March; either party may end it with two "
+    "months' notice in writing.",
+    "Photosynthesis turns light, water and carbon dioxide into glucose and oxygen in the chloroplasts "
+    "of plant cells.",
+    "The committee meets on the first Tuesday of every month at 9 a.m. in room 204 of the town hall.",
+]
+QUERIES = [
+    "Who did China sanction?",
+    "How much is a day pass for students?",
+    "When was the harbour rebuilt?",
+    "How long does the cake bake?",
+]
+READINGS = [  # the reader's probe: (question, sentence) pairs, read in one batch as a question is
+    ("Who was sanctioned by China?", PASSAGES[0]),
+    ("Who imposed sanctions over Xinjiang?", PASSAGES[1]),
+    ("When was the harbour rebuilt?", PASSAGES[2]),
+    ("How much is a day pass for students?", PASSAGES[3]),
+    ("How long does the cake bake?", PASSAGES[4]),
+    ("How much notice ends the tenancy?", PASSAGES[5]),
+    ("Where does photosynthesis happen?", PASSAGES[6]),
+    ("Where does the committee meet?", PASSAGES[7]),
+]
+
+Loader = Callable[[str, str, str], Encoder]
+
+
+@dataclass
+class Trial:
+    """One engine measured on one task: median milliseconds of the probe batch, and whether it
+    gives fp32's results (`quality` says how close, or why it was not run)."""
+
+    engine: str
+    task: str
+    ms: float | None
+    passed: bool
+    quality: str
+    chosen: bool = False
+
+
+# ---- which machine ------------------------------------------------------------------------------
+def cpu_identity() -> dict[str, Any]:
+    """The CPU's model name, its instruction-set flags and the cores this process may use."""
+    model, flags = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name" and model in ("", platform.processor() or platform.machine()):
+                model = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = value.strip()
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return {"model": model, "flags": sorted(set(flags.split())), "cores": cores}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_key(cpu: dict[str, Any] | None = None) -> str:
+    """What a cached choice is valid for: this CPU, its cores, and the engines' library versions."""
+    cpu = cpu or cpu_identity()
+    versions = {p: _version(p) for p in ("onnxruntime", "torch", "transformers")}
+    raw = json.dumps({"cpu": cpu, "versions": versions, "format": FORMAT}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def candidates(cpu: dict[str, Any] | None = None) -> list[str]:
+    """The engines this CPU can run: bf16 autocast only with bf16 instructions."""
+    flags = set((cpu or cpu_identity())["flags"])
+    found = [FP32, ONNX, ONNX_INT8]
+    if flags & {"avx512_bf16", "amx_bf16"}:
+        found.insert(1, BF16)
+    return found
+
+
+# ---- the probes ---------------------------------------------------------------------------------
+def _batch(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
+    return ids, mask
+
+
+def _tokenizer(folder: str) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(256)
+    return tokenizer
+
+
+class _Probe:
+    """A task's fixed inputs, how to time an engine on them and how to judge its outputs."""
+
+    def __init__(self, folder: str, task: str) -> None:
+        self.task = task
+        tokenizer = _tokenizer(folder)
+        if task == "embed":
+            self.inputs = [_batch(tokenizer.encode_batch(PASSAGES + QUERIES))]
+            # what is timed: a batch of passages as indexing embeds them, and one question
+            self.timed = [
+                _batch(tokenizer.encode_batch(PASSAGES)),
+                _batch(tokenizer.encode_batch(QUERIES[:1])),
+            ]
+        else:
+            encodings = tokenizer.encode_batch(list(READINGS))
+            self.context = [np.array([s == 1 for s in e.sequence_ids]) for e in encodings]
+            self.inputs = [_batch(encodings)]
+            self.timed = self.inputs
+
+    def outputs(self, encoder: Encoder) -> list[np.ndarray]:
+        ids, mask = self.inputs[0]
+        return encoder.run(ids, mask)
+
+    def time_once(self, encoder: Encoder) -> float:
+        started = time.perf_counter()
+        for ids, mask in self.timed:
+            encoder.run(ids, mask)
+        return (time.perf_counter() - started) * 1000
+
+    def judge(self, reference: list[np.ndarray], found: list[np.ndarray]) -> tuple[bool, str]:
+        if self.task == "embed":
+            return self._judge_embeddings(reference[0], found[0])
+        return self._judge_spans(reference, found)
+
+    def _pooled(self, hidden: np.ndarray) -> np.ndarray:
+        mask = self.inputs[0][1][:, :, None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def _judge_embeddings(self, reference: np.ndarray, found: np.ndarray) -> tuple[bool, str]:
+        ref, got = self._pooled(reference), self._pooled(found)
+        cosine = float(np.min(np.sum(ref * got, axis=1)))
+        n = len(PASSAGES)
+
+        def tops(vectors: np.ndarray) -> list[list[int]]:
+            scores = vectors[n:] @ vectors[:n].T
+            return [list(np.argsort(-row, kind="stable")[:TOP_PASSAGES]) for row in scores]
+
+        same = tops(ref) == tops(got)
+        verdict = f"min cosine {cosine:.5f}, top {TOP_PASSAGES} passages {'same' if same else 'differ'}"
+        return cosine >= MIN_COSINE and same, verdict
+
+    def _judge_spans(self, reference: list[np.ndarray], found: list[np.ndarray]) -> tuple[bool, str]:
+        ref, got = self._spans(*reference), self._spans(*found)
+        same = sum(a[:2] == b[:2] for a, b in zip(ref, got, strict=True))
+        drift = max(max(abs(a[2] - b[2]), abs(a[3] - b[3])) for a, b in zip(ref, got, strict=True))
+        verdict = f"{same}/{len(ref)} best spans same, logits within {drift:.3f}"
+        return same == len(ref) and drift <= MAX_LOGIT_DRIFT, verdict
+
+    def _spans(self, start: np.ndarray, end: np.ndarray) -> list[tuple[int, int, float, float]]:
+        """Each probe's best span (token offsets) over its sentence, as qa/spans.py picks it, with
+        its logit (start + end) and the no-answer ([CLS]) logit."""
+        best = []
+        for row, context in enumerate(self.context):
+            n = len(context)
+            s = np.where(context, start[row, :n], -np.inf)
+            e = np.where(context, end[row, :n], -np.inf)
+            logits = s[:, None] + e[None, :]
+            square = np.ones(logits.shape, dtype=bool)
+            logits = np.where(np.triu(square) & ~np.triu(square, k=MAX_ANSWER_TOKENS), logits, -np.inf)
+            first, last = divmod(int(np.argmax(logits)), n)
+            best.append((first, last, float(logits[first, last]), float(start[row, 0] + end[row, 0])))
+        return best
+
+
+# ---- measuring ----------------------------------------------------------------------------------
+def measure(
+    folder: str | Path,
+    task: str,
+    names: Iterable[str] | None = None,
+    *,
+    load: Loader | None = None,
+    rounds: int = ROUNDS,
+    keep: dict[str, Encoder] | None = None,
+) -> list[Trial]:
+    """Each engine in `names` (default: `candidates()`) timed and checked against torch fp32 on
+    this task's probe; the fastest that passes is marked `chosen`. Engines that load are put in
+    `keep` (by name), so the chosen one need not load twice."""
+    folder, load = str(folder), load or engines.load_fresh
+    names = list(dict.fromkeys(names or candidates()))
+    probe = _Probe(folder, task)
+    loaded: dict[str, Encoder] = {}
+    trials: dict[str, Trial] = {}
+    for name in dict.fromkeys([FP32, *names]):
+        try:
+            loaded[name] = load(folder, task, name)
+        except EngineError as exc:
+            if name == FP32:
+                raise
+            logger.warning("engine %s unavailable for %s: %s; not measured", name, folder, exc)
+            trials[name] = Trial(name, task, None, False, f"unavailable: {exc}")
+    reference = probe.outputs(loaded[FP32])
+    verdicts = {FP32: (True, "the reference")}
+    for name, encoder in loaded.items():
+        if name != FP32:
+            try:
+                verdicts[name] = probe.judge(reference, probe.outputs(encoder))
+            except Exception as exc:  # an engine that loads but cannot run this model
+                verdicts[name] = (False, f"failed: {type(exc).__name__}: {exc}")
+    runnable = [n for n in loaded if not verdicts[n][1].startswith("failed")]
+    times: dict[str, list[float]] = {n: [] for n in runnable}
+    # each engine timed in a block (one engine runs in a process: torch's OpenMP threads spinning
+    # after their work slow the next engine's), the blocks in order and then in reverse, so that
+    # load from other work on the host falls on each alike
+    for visit in range(2):
+        for name in runnable if visit == 0 else runnable[::-1]:
+            probe.time_once(loaded[name])  # untimed: the first run after another engine's
+            times[name] += [probe.time_once(loaded[name]) for _ in range(rounds)]
+        if visit == 0:  # a far slower engine need not be timed again (a busy host makes torch crawl)
+            fastest = min(min(t) for t in times.values())
+            runnable = [n for n in runnable if min(times[n]) <= SLOW * fastest]
+    for name in names:
+        if name in trials:
+            continue
+        passed, quality = verdicts[name]
+        ms = round(statistics.median(times[name]), 1) if times.get(name) else None
+        trials[name] = Trial(name, task, ms, passed, quality)
+    ordered = [trials[n] for n in names]
+    winner = pick(ordered)
+    if winner is not None:
+        winner.chosen = True
+    if keep is not None:
+        keep.update(loaded)
+    return ordered
+
+
+def pick(trials: list[Trial]) -> Trial | None:
+    """The fastest trial that passed; a torch engine only when it beats the fastest other engine
+    by TORCH_MARGIN (importing torch costs every cold start about a second)."""
+    passed = [t for t in trials if t.passed and t.ms is not None]
+    if not passed:
+        return None
+    fastest = min(passed, key=lambda t: t.ms or 0.0)
+    others = [t for t in passed if not t.engine.startswith("torch")]
+    if fastest.engine.startswith("torch") and others:
+        best_other = min(others, key=lambda t: t.ms or 0.0)
+        if (fastest.ms or 0.0) > (best_other.ms or 0.0) * (1 - TORCH_MARGIN):
+            return best_other
+    return fastest
+
+
+# ---- the cache ----------------------------------------------------------------------------------
+def choices_path() -> Path:
+    return engines.cache_root() / CHOICES_FILE
+
+
+def _read() -> dict[str, Any]:
+    try:
+        data = json.loads(choices_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _model_key(folder: str, task: str) -> str:
+    return f"{task}-{engines.content_hash(folder)[:20]}"
+
+
+def cached(folder: str | Path, task: str) -> dict[str, Any] | None:
+    """The choice recorded for this model on this machine, if any: {"engine", "trials", ...}."""
+    machine = _read().get(machine_key(), {})
+    record = machine.get("models", {}).get(_model_key(str(folder), task))
+    return record if isinstance(record, dict) and record.get("engine") in engines.ENGINES else None
+
+
+def record(folder: str | Path, task: str, trials: list[Trial]) -> dict[str, Any]:
+    """Remember the chosen engine of `trials` for this model on this machine."""
+    chosen = next((t.engine for t in trials if t.chosen), FP32)
+    cpu = cpu_identity()
+    entry = {
+        "engine": chosen,
+        "folder": str(folder),
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "trials": [asdict(t) for t in trials],
+    }
+    data = _read()
+    machine = data.setdefault(machine_key(cpu), {})
+    machine["cpu"] = cpu["model"]
+    machine["cores"] = cpu["cores"]
+    machine["flags"] = [f for f in NOTABLE_FLAGS if f in cpu["flags"]]
+    machine.setdefault("models", {})[_model_key(str(folder), task)] = entry
+    path = choices_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only cache only costs measuring again next time
+        logger.info("could not record the engine choice in %s (%s)", path, exc)
+    return entry
+
+
+def choose(
+    folder: str | Path, task: str, *, refresh: bool = False, keep: dict[str, Encoder] | None = None
+) -> str:
+    """The engine for this model on this machine: the cached choice, else measured now (and
+    cached). A model folder without a tokenizer.json cannot be probed: ONNX Runtime, as before."""
+    folder = str(folder)
+    if not refresh:
+        found = cached(folder, task)
+        if found is not None:
+            return str(found["engine"])
+    if not (Path(folder) / "tokenizer.json").is_file():
+        return ONNX
+    started = time.perf_counter()
+    trials = measure(folder, task, keep=keep)
+    entry = record(folder, task, trials)
+    table = ", ".join(f"{t.engine} {t.ms} ms {'ok' if t.passed else 'rejected'}" for t in trials)
+    seconds = time.perf_counter() - started
+    logger.info(
+        "engines for %s (%s) measured in %.1f s: %s; chose %s", folder, task, seconds, table, entry["engine"]
+    )
+    return str(entry["engine"])
+
+
+__all__ = ["Trial", "candidates", "choose", "cpu_identity", "machine_key", "measure", "pick"]
