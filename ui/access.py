@@ -292,7 +292,11 @@ class LoginRequired:
             and getattr(gradio, "auth", None) is not None
             and not _logged_in(gradio, scope)
         ):
-            await _send_json(send, 401, {"error": "log in to the chat first (a user from QA_AUTH)"})
+            await _send_json(
+                send,
+                401,
+                {"error": "log in to the chat first (a user from QA_AUTH, or one added with `qa users add`)"},
+            )
             return
         await self.app(scope, receive, send)
 
