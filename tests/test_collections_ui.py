@@ -308,6 +308,47 @@ def test_mcp_isolation_matrix(world):
             assert default.structuredContent["document"] == m.BY_NAME["default"].document
 
 
+async def _mcp_over_sse(url: str, key: str) -> Any:
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+
+    async with (
+        sse_client(f"{url}/sse", headers={"Authorization": f"Bearer {key}"}) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        listed = await session.call_tool("list_collections", {})
+        mine = await session.call_tool("ask_documents", {"question": m.QUESTION, "collection": "bob-private"})
+        other = await session.call_tool(
+            "ask_documents", {"question": m.QUESTION, "collection": "alice-private"}
+        )
+        return listed, mine, other
+
+
+def test_qa_serve_with_the_chat_keeps_callers_apart_on_every_route(world):
+    """One process (`qa serve --chat`): the chat's logins and the API's keys, and MCP over SSE, each
+    answered as its own caller."""
+    from gradio_client import Client
+
+    from ui.server import create_app, server_config
+
+    app = create_app(world.assistant, chat=True, api_keys=[SERVICE_KEY])
+    with uvicorn_thread(lambda port: server_config(app, "127.0.0.1", port)) as url:
+        bob = Client(f"{url}/chat/", auth=("bob", m.PASSWORDS["bob"]), verbose=False)
+        assert [c["name"] for c in bob.predict(api_name="/collections")] == m.readable("bob")
+        reply, details = bob.predict(m.QUESTION, [], "bob-private", api_name="/chat_collection")
+        assert details["collection"] == "bob-private" and m.MARKERS["bob-private"] in reply
+        from gradio_client.exceptions import AppError
+
+        with pytest.raises(AppError, match="no collection 'alice-private' you may use"):
+            bob.predict(m.QUESTION, [], "alice-private", api_name="/chat_collection")
+        listed, mine, other = asyncio.run(_mcp_over_sse(url, world.setup.keys["bob"]))
+        assert [c["name"] for c in listed.structuredContent["collections"]] == m.readable("bob")
+        assert m.MARKERS["bob-private"] in mine.content[0].text
+        assert other.isError and "no collection 'alice-private' you may use" in other.content[0].text
+        m.assert_no_leak(other.content[0].text, "bob")
+
+
 # ---- the chat's API (gradio_client, logged in as each user of the store) -------------------------
 @pytest.fixture(scope="module")
 def chat_url(world):
