@@ -13,8 +13,28 @@ from typing import Any
 
 import click
 
-from qa.cli import _assistant, _count, config_option, index_dir_option
 from qa.errors import BadInputError, friendly_errors
+
+# its own options, as qa/evaluation/cli.py has: importing qa.cli here would import it a second time
+# under `python -m qa.cli` (as __main__ and as qa.cli), registering these verbs half made
+config_option = click.option(
+    "--config", "config", type=click.Path(dir_okay=False, path_type=Path), envvar="QA_CONFIG",
+    help="YAML settings (default: $QA_CONFIG, then config/default.yaml).",
+)  # fmt: skip
+index_dir_option = click.option(
+    "--index-dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Index folder (default from config).",
+)  # fmt: skip
+
+
+def _assistant(config: Path | None, index_dir: Path | None) -> Any:
+    from qa.assistant import Assistant
+
+    return Assistant.from_config(config, index_dir=index_dir)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @click.group("collections")
