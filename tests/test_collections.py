@@ -216,8 +216,13 @@ def test_same_answers_on_faiss_and_pgvector(tmp_path, database, monkeypatch):
         assert one.text == other.text and one.sources == other.sources
 
 
-def test_cli_acts_as_the_operator_and_keeps_collections_apart(tmp_path):
-    assistant, setup = _matrix_assistant(tmp_path)
+@pytest.mark.parametrize("store", ["faiss", pytest.param("pgvector", marks=pytest.mark.postgres)])
+def test_cli_acts_as_the_operator_and_keeps_collections_apart(tmp_path, store, request, monkeypatch):
+    settings: dict[str, str] = {}
+    if store == "pgvector":
+        monkeypatch.setenv("QA_DATABASE_URL", request.getfixturevalue("database"))
+        settings = {"store": "pgvector", "db_schema": f"t_{uuid.uuid4().hex[:10]}"}
+    assistant, setup = _matrix_assistant(tmp_path, **settings)
     config = tmp_path / "matrix.yaml"
     listed = json.loads(_cli(config, "collections", "list", "--json").stdout)
     assert [c["name"] for c in listed] == ["default", "alice-private", "bob-private", "handbook"]
