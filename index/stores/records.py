@@ -27,7 +27,9 @@ RECORDS_FORMAT = 1
 class RecordBook(Protocol):
     where: str
 
-    def read(self) -> Records: ...
+    def read(self) -> Records:
+        """The records now; the caller reads them and never changes them (`update` does)."""
+        ...
 
     def update(self, change: Callable[[Records], T]) -> T:
         """Apply `change` (it edits the records it is given) to the latest records and store the result."""
@@ -55,7 +57,7 @@ class FileBook:
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         cached = self._cache
         if cached is not None and cached[0] == key:
-            return copy.deepcopy(cached[1])
+            return cached[1]  # read on every request: shared, not copied
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             records = data["records"]
@@ -67,13 +69,13 @@ class FileBook:
                 "the collections' owners and shares)"
             ) from exc
         self._cache = (key, records)
-        return copy.deepcopy(records)
+        return records
 
     def update(self, change: Callable[[Records], T]) -> T:
         from index.stores.faiss import writing
 
         with self._lock, writing(self.index_dir):
-            records = self.read()
+            records = copy.deepcopy(self.read())
             result = change(records)
             text = json.dumps({"format": RECORDS_FORMAT, "records": records}, indent=1, sort_keys=True)
             temp = self.index_dir / f".access-{uuid.uuid4().hex[:8]}.tmp"
