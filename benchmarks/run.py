@@ -1,6 +1,7 @@
 """Benchmark: start-up, warm latency, indexing speed (with a profile), peak memory and answer quality,
 per inference engine. Not a test.
 
+    python benchmarks/run.py --engines                   # issue 30: engine table, ratios, split, cold start
     python benchmarks/run.py --engine onnx               # one engine (QA_ENGINE), label "onnx"
     python benchmarks/run.py --engine torch-fp32 --quick # warm latency and quality only
     PYTHONPATH=OLD_TREE python OLD_TREE/benchmarks/run.py --label baseline --out ...  # an older tree
@@ -58,7 +59,9 @@ def _env() -> dict[str, str]:
 
 def cold_ask(index_dir: Path, runs: int) -> dict:
     """`qa ask --json` in a fresh process: wall and CPU seconds to the printed answer, peak RSS."""
-    ask = [sys.executable, "-m", "qa.cli", "ask", EXAMPLE, "--json", "--index-dir", str(index_dir)]
+    # the console script's way in (`python -m qa.cli` runs cli.py twice over: once as __main__)
+    ask = [sys.executable, "-c", "from qa.cli import main; main()", "ask", EXAMPLE, "--json", "--index-dir"]
+    ask.append(str(index_dir))
     walls, cpus, peaks, answer = [], [], [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -233,8 +236,280 @@ def warm_latency(assistant, count: int) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
+# ---- issue 30: the engine chosen by measurement, and the ratios that judge it --------------------------
+def cpu_line() -> dict:
+    """The CPU every figure was measured on: its model, the flags that decide the engine, cores, load."""
+    from index.engine_choice import NOTABLE_FLAGS, cpu_identity
+
+    cpu = cpu_identity()
+    return {
+        "model": cpu["model"],
+        "flags": [f for f in NOTABLE_FLAGS if f in cpu["flags"]] or ["none of note"],
+        "cores": cpu["cores"],
+        "load_average": round(os.getloadavg()[0], 1),
+    }
+
+
+def engine_table() -> dict:
+    """`qa engines`: every engine this CPU runs, timed and checked, the fastest that passes chosen."""
+    from qa.config import load_settings
+    from qa.engine_table import measure_all, render
+
+    started = time.perf_counter()
+    report = measure_all(load_settings(None), refresh=True)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(render(report), flush=True)
+    return report
+
+
+def index_ratio(tmp: Path, paragraphs: int, rounds: int) -> dict:
+    """Indexing `paragraphs` SQuAD paragraphs with the project (read, split, embed, keyword index and
+    store written) against plain sentence-transformers fp32 `encode` of the same passages (embedding
+    only), alternated in the same minutes; the ratio of passages per second."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import bundled_model_path
+    from index.indexer import passages_for
+    from index.reading import read_documents
+    from qa import Assistant
+    from qa.evaluation import load_dataset
+    from qa.evaluation.runner import write_corpus
+
+    corpus = write_corpus(load_dataset(SQUAD).paragraphs[:paragraphs], tmp / "ratio-corpus")
+    ours = Assistant.from_config(index_dir=tmp / "ratio-index", reader="offline")
+    ours.index([ROOT / "seeds"], rebuild=True)  # loads the embedder (and measures, on a first use)
+    docs, _ = read_documents([corpus])
+    texts = [p.content or "" for d in docs for p in passages_for(d, ours.spec)]
+    plain = SentenceTransformer(bundled_model_path(), device="cpu")
+    plain.encode(texts[:8])
+    project_s, plain_s = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        plain.encode(texts, batch_size=32, normalize_embeddings=True)
+        plain_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        report = ours.index([corpus], rebuild=True)
+        project_s.append(time.perf_counter() - started)
+    project, st = min(project_s), min(plain_s)
+    return {
+        "paragraphs": paragraphs,
+        "passages": report.passages,
+        "project_passages_per_s": round(len(texts) / project, 1),
+        "plain_st_fp32_passages_per_s": round(len(texts) / st, 1),
+        "ratio": round(st / project, 2),
+        "rounds": rounds,
+        "engine": ours._get_indexer()._embedder.engine,
+    }
+
+
+def base_size_models(tmp: Path) -> tuple[str, str]:
+    """Folders holding randomly initialised models of the tutorial's sizes (12 layers, 768 wide, as
+    multi-qa-mpnet-base-dot-v1 and roberta-base-squad2-distilled are) with the bundled tokenizers:
+    their answers are noise, but a forward pass costs what the real models' does, and the real ones
+    cannot be downloaded here."""
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering, BertModel
+
+    from index.embedding import bundled_model_path
+    from qa.readers import BUNDLED_READER
+
+    folders = []
+    for name, cls, source in (
+        ("embedder", BertModel, bundled_model_path()),
+        ("reader", BertForQuestionAnswering, str(BUNDLED_READER)),
+    ):
+        folder = tmp / f"base-size-{name}"
+        if not (folder / "config.json").is_file():
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            config = BertConfig(
+                vocab_size=tokenizer.vocab_size, hidden_size=768, num_hidden_layers=12,
+                num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512,
+            )  # fmt: skip
+            cls(config).save_pretrained(folder)
+            tokenizer.save_pretrained(folder)
+        folders.append(str(folder))
+    return folders[0], folders[1]
+
+
+def tutorial_pipeline(passages: list[str], embedder_model: str, reader_model: str, dim: int):  # type: ignore[no-untyped-def]
+    """Haystack's extractive QA tutorial pipeline as the tutorial builds and runs it
+    (SentenceTransformersTextEmbedder, InMemoryEmbeddingRetriever, the extractive reader with its
+    defaults; retriever top_k 3, reader top_k 2). The passages' vectors are random: retrieval over
+    them costs what it costs over real ones, and nothing here judges these answers."""
+    import numpy as np
+    from haystack import Document, Pipeline
+    from haystack.components.retrievers.in_memory import InMemoryEmbeddingRetriever
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersTextEmbedder,
+    )
+    from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+    store = InMemoryDocumentStore()
+    vectors = np.random.default_rng(0).standard_normal((len(passages), dim)).astype(np.float32)
+    store.write_documents(
+        [Document(content=p, embedding=v.tolist()) for p, v in zip(passages, vectors, strict=True)]
+    )
+    pipe = Pipeline()
+    pipe.add_component("embedder", SentenceTransformersTextEmbedder(model=embedder_model, progress_bar=False))
+    pipe.add_component("retriever", InMemoryEmbeddingRetriever(document_store=store))
+    pipe.add_component("reader", TransformersExtractiveReader(model=reader_model))
+    pipe.connect("embedder.embedding", "retriever.query_embedding")
+    pipe.connect("retriever.documents", "reader.documents")
+    pipe.warm_up()
+
+    def ask(question: str) -> object:
+        data = {
+            "embedder": {"text": question},
+            "retriever": {"top_k": 3},
+            "reader": {"query": question, "top_k": 2},
+        }
+        return pipe.run(data)
+
+    return ask
+
+
+def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-untyped-def]
+    """The first `count` article questions asked warm of the project and of the tutorial pipeline,
+    alternating question by question; p50s, their ratio, and the project's split."""
+    from index.indexer import passages_for
+    from index.reading import read_documents
+
+    docs, _ = read_documents([ROOT / "seeds"])  # the passages the project's index holds
+    passages = [p.content or "" for d in docs for p in passages_for(d, assistant.spec)]
+    from index.embedding import bundled_model_path
+    from qa.readers import BUNDLED_READER
+
+    embedder, reader = base_size_models(tmp)
+    tutorials = {  # the tutorial's model sizes, and the same pipeline on the project's bundled models
+        "tutorial": tutorial_pipeline(passages, embedder, reader, 768),
+        "tutorial_on_bundled_models": tutorial_pipeline(
+            passages, bundled_model_path(), str(BUNDLED_READER), 384
+        ),
+    }
+    rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    questions = [r["question"] for r in rows if not r.get("history")][:count]
+    for ask in tutorials.values():
+        ask(questions[0])
+    assistant.ask(questions[0])
+    ours: list[float] = []
+    theirs: dict[str, list[float]] = {name: [] for name in tutorials}
+    split: dict[str, list[float]] = {}
+    for q in questions:  # alternating, so a busy host slows each alike
+        started = time.perf_counter()
+        answer = assistant.ask(q)
+        ours.append((time.perf_counter() - started) * 1000)
+        for stage, ms in answer.timings_ms.items():
+            split.setdefault(stage, []).append(ms)
+        for name, ask in tutorials.items():
+            started = time.perf_counter()
+            ask(q)
+            theirs[name].append((time.perf_counter() - started) * 1000)
+    p50 = statistics.median(ours)
+    found = {
+        "questions": len(questions),
+        "passages": len(passages),
+        "project_p50_ms": round(p50, 1),
+        "project_p95_ms": round(percentile(ours, 0.95), 1),
+        "split_p50_ms": {stage: round(statistics.median(v), 1) for stage, v in split.items()},
+        "engine": assistant.engine,
+    }
+    for name, times in theirs.items():
+        found[f"{name}_p50_ms"] = round(statistics.median(times), 1)
+        found[f"{name}_ratio"] = round(statistics.median(times) / p50, 1)
+    return found
+
+
+def followup_cost(assistant) -> dict:  # type: ignore[no-untyped-def]
+    """A follow-up after a 200 KB message against one after a short one: median ms of 3, and how far
+    the process's peak memory grew."""
+    big = "The EU sanctions were discussed at length in Brussels. " * 3700  # 200 KB
+    short = [
+        {"role": "user", "content": "What did the EU do to China?"},
+        {"role": "assistant", "content": "Sanctions."},
+    ]
+    huge = [{"role": "user", "content": short[0]["content"] + " " + big}, short[1]]
+    question = "When did they do it?"
+    found: dict = {"message_kb": round(len(big.encode()) / 1024)}
+    assistant.ask(question, history=short)
+    for name, history in (("short", short), ("200kb", huge)):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        walls = []
+        for _ in range(3):
+            started = time.perf_counter()
+            answer = assistant.ask(question, history=history)
+            walls.append((time.perf_counter() - started) * 1000)
+        found[f"{name}_ms"] = round(statistics.median(walls), 1)
+        found[f"{name}_peak_growth_mb"] = round(
+            (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024, 1
+        )
+        found[f"{name}_search"] = answer.rewritten_question or question
+    return found
+
+
+def same_answers(index_dir: Path) -> dict:
+    """All article questions on the engines chosen here and on torch fp32: answers, bands and scores."""
+    from qa import Assistant
+
+    rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    replies = {}
+    before = os.environ.get("QA_ENGINE")
+    try:
+        for engine in ("auto", "torch-fp32"):
+            os.environ["QA_ENGINE"] = engine
+            assistant = Assistant.from_config(index_dir=index_dir, reader="offline")
+            replies[engine] = [assistant.ask(r["question"], history=r.get("history")) for r in rows]
+    finally:
+        if before is None:
+            os.environ.pop("QA_ENGINE", None)
+        else:
+            os.environ["QA_ENGINE"] = before
+    pairs = list(zip(replies["auto"], replies["torch-fp32"], strict=True))
+    differ = [a.question for a, b in pairs if (a.text, a.band) != (b.text, b.band)]
+    return {
+        "questions": len(pairs),
+        "chosen_engine": replies["auto"][0].engine,
+        "answered_differently": differ,
+        "max_score_difference": round(max(abs(a.score - b.score) for a, b in pairs), 4),
+    }
+
+
+def engines_run(args: argparse.Namespace) -> dict:
+    """Issue 30's measurements, in one run on this machine."""
+    from qa import Assistant
+
+    result: dict = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_line()}
+    result["engine_table"] = engine_table()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        seeds_index = tmp_path / "seeds-index"
+        assistant = Assistant.from_config(index_dir=seeds_index, reader="offline")
+        assistant.index([ROOT / "seeds"], rebuild=True)
+        assistant.warm_up()
+        result["warm"] = warm_ratio(assistant, args.questions, tmp_path)
+        print("warm", json.dumps(result["warm"]), flush=True)
+        result["followup"] = followup_cost(assistant)
+        print("follow-up", json.dumps(result["followup"]), flush=True)
+        if SQUAD.exists():
+            result["indexing"] = index_ratio(tmp_path, args.squad_paragraphs, args.rounds)
+            print("indexing", json.dumps(result["indexing"]), flush=True)
+        cold_ask(seeds_index, 1)
+        result["cold_ask"] = cold_ask(seeds_index, args.cold_runs)
+        print("cold", json.dumps(result["cold_ask"]), flush=True)
+        if args.same_answers:
+            result["same_answers"] = same_answers(seeds_index)
+            print("same answers", json.dumps(result["same_answers"]), flush=True)
+    result["cpu_after"] = cpu_line()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument(
+        "--engines", action="store_true", help="issue 30: engine table, ratios, split, cold start"
+    )
+    parser.add_argument("--questions", type=int, default=30, help="--engines: warm questions to compare")
+    parser.add_argument("--rounds", type=int, default=2, help="--engines: indexing rounds (best of)")
+    parser.add_argument("--same-answers", action="store_true", help="--engines: all 95 on fp32 too")
     parser.add_argument("--engine", default=None, help="QA_ENGINE for this run (default: as set, else auto)")
     parser.add_argument("--label", default=None, help="name of this run in results.json (default: engine)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -251,6 +526,16 @@ def main() -> None:
         os.environ["QA_ENGINE"] = args.engine
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     label = args.label or os.environ.get("QA_ENGINE", "auto")
+    if args.engines:
+        if args.squad_paragraphs == 646:
+            args.squad_paragraphs = 200
+        args.cold_runs = min(args.cold_runs, 3)
+        measured = engines_run(args)
+        everything = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {"runs": {}}
+        everything["engines"] = measured
+        args.out.write_text(json.dumps(everything, indent=2), encoding="utf-8")
+        write_markdown(everything["runs"], ROOT / "docs" / "benchmarks.md", measured)
+        return
 
     from qa import Assistant
 
@@ -329,7 +614,112 @@ ROWS = [
 ]
 
 
-def write_markdown(runs: dict, path: Path) -> None:
+def engines_markdown(run: dict) -> list[str]:
+    """Issue 30's tables, with the CPU beside every figure."""
+    cpu = run["cpu"]
+    where = f"{cpu['model']}, {cpu['cores']} cores, flags {', '.join(cpu['flags'])}"
+    after = run.get("cpu_after", cpu)["load_average"]
+    busy = f"load average {cpu['load_average']} at the start, {after} at the end"
+    lines = [
+        "## The engine chosen by measurement (issue 30)",
+        "",
+        f"Measured by `python benchmarks/run.py --engines` on {run['measured']}: **{where}** ({busy}).",
+        "",
+        "`qa engines` on this CPU (probe: 8 passages + 1 query for the embedder, 8 question-sentence",
+        f"pairs for the reader; median ms; measured in {run['engine_table'].get('seconds', '-')} s):",
+        "",
+        "| engine | embed ms | read ms | quality vs torch fp32 | chosen | CPU |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    table = run["engine_table"]
+    rows: dict[str, dict] = {}
+    for role in ("embedder", "reader"):
+        for trial in (table.get(role) or {}).get("trials", []):
+            rows.setdefault(trial["engine"], {})[role] = trial
+    for engine, row in rows.items():
+        e, r = row.get("embedder"), row.get("reader")
+        quality = "; ".join(
+            f"{n} {'ok' if t['passed'] else 'rejected'} ({t['quality']})"
+            for n, t in (("embed", e), ("read", r))
+            if t
+        )
+        chosen = " + ".join(n for n, t in (("embedder", e), ("reader", r)) if t and t["chosen"]) or "-"
+        ms = [f"{t['ms']}" if t and t.get("ms") is not None else "-" for t in (e, r)]
+        flags = ", ".join(cpu["flags"])
+        lines.append(f"| {engine} | {ms[0]} | {ms[1]} | {quality} | {chosen} | {cpu['model']} ({flags}) |")
+    lines += ["", "| figure | value | CPU |", "| --- | --- | --- |"]
+    figures = []
+    if "indexing" in run:
+        i = run["indexing"]
+        figures += [
+            (
+                f"indexing {i['paragraphs']} SQuAD paragraphs ({i['passages']} passages), project, "
+                f"engine {i['engine']}",
+                f"{i['project_passages_per_s']} passages/s",
+            ),
+            (
+                "plain sentence-transformers fp32 `encode` of the same passages (batch 32)",
+                f"{i['plain_st_fp32_passages_per_s']} passages/s",
+            ),
+            ("**indexing ratio, project / plain ST** (target >= 2x)", f"**{i['ratio']}x**"),
+        ]
+    w = run["warm"]
+    figures += [
+        (
+            f"warm answer p50, project ({w['questions']} article questions, engine {w['engine']})",
+            f"{w['project_p50_ms']} ms",
+        ),
+        ("warm answer p95, project", f"{w['project_p95_ms']} ms"),
+        (
+            "warm answer p50, Haystack extractive tutorial pipeline, its model sizes (12 layers x 768)",
+            f"{w['tutorial_p50_ms']} ms",
+        ),
+        ("**warm ratio, tutorial / project** (target >= 15x)", f"**{w['tutorial_ratio']}x**"),
+        (
+            "warm answer p50, the same tutorial pipeline on the project's bundled MiniLM models",
+            f"{w['tutorial_on_bundled_models_p50_ms']} ms "
+            f"({w['tutorial_on_bundled_models_ratio']}x the project)",
+        ),
+        ("project's warm split, p50 ms each", ", ".join(f"{k} {v}" for k, v in w["split_p50_ms"].items())),
+    ]
+    f = run.get("followup")
+    if f:
+        figures += [
+            (
+                "follow-up after a short message / after a 200 KB message, median of 3",
+                f"{f['short_ms']} / {f['200kb_ms']} ms",
+            ),
+            (
+                "peak memory growth, short / 200 KB follow-up",
+                f"{f['short_peak_growth_mb']} / {f['200kb_peak_growth_mb']} MB",
+            ),
+        ]
+    c = run.get("cold_ask")
+    if c:
+        figures += [
+            (
+                f"cold `qa ask`, median of {len(c['runs_s'])} (wall / CPU)",
+                f"{c['median_s']} / {c['cpu_median_s']} s",
+            ),
+            ("peak RSS, cold `qa ask`", f"{c['peak_rss_mb']} MB"),
+        ]
+    s = run.get("same_answers")
+    if s:
+        figures.append(
+            (
+                f"article questions answered differently on `{s['chosen_engine']}` than on torch fp32 "
+                f"(of {s['questions']})",
+                f"{len(s['answered_differently'])} (scores within {s['max_score_difference']})",
+            )
+        )
+    for name, value in figures:
+        lines.append(
+            f"| {name} | {value} | {cpu['model']} ({', '.join(cpu['flags'])}), {cpu['cores']} cores |"
+        )
+    return lines
+
+
+def write_markdown(runs: dict, path: Path, engines: dict | None = None) -> None:
     labels = list(runs)
     lines = [
         "# Benchmarks",
@@ -354,6 +744,10 @@ def write_markdown(runs: dict, path: Path) -> None:
         if profile:
             parts = ", ".join(f"{k} {v} s" for k, v in profile.items())
             lines += ["", f"Indexing profile, `{label}` (cProfile, cumulative): {parts}."]
+    if engines is None and RESULTS.is_file():
+        engines = json.loads(RESULTS.read_text(encoding="utf-8")).get("engines")
+    if engines:
+        lines += ["", *engines_markdown(engines)]
     notes = ROOT / "benchmarks" / "notes.md"
     if notes.is_file():
         lines += ["", notes.read_text(encoding="utf-8").strip()]

@@ -21,6 +21,7 @@ CALIBRATION = 0.1  # Haystack's calibration_factor: probability = sigmoid(0.1 x 
 ANSWERS_PER_WINDOW = 20
 MAX_ANSWER_TOKENS = 30  # a span longer than this is a clause, not an answer (SQuAD decoders use 15-30)
 OVERLAP = 0.01
+PADDING_SLACK = 0.15  # windows share a batch when the longest is at most 15% longer than the shortest
 
 
 @dataclass(frozen=True)
@@ -90,19 +91,44 @@ class SpanModel:
             for window in [encoding, *encoding.overflowing]:
                 windows.append(window)
                 owners.append(i)
-        width = max(len(w.ids) for w in windows)
-        ids = np.zeros((len(windows), width), dtype=np.int64)
-        mask = np.zeros((len(windows), width), dtype=np.int64)
-        for row, w in enumerate(windows):
-            ids[row, : len(w.ids)], mask[row, : len(w.ids)] = w.ids, w.attention_mask
-        start, end = self.encoder.run(ids, mask)
+        start, end = self._logits(windows)
         nulls: dict[int, float] = {}
         spans: list[Span] = []
         for row, w in enumerate(windows):
-            nulls.setdefault(owners[row], float(start[row, 0] + end[row, 0]))
+            nulls.setdefault(owners[row], float(start[row][0] + end[row][0]))
             spans.extend(_window_spans(start[row], end[row], w, owners[row]))
         spans.sort(key=lambda s: -s.score)
         return _deduplicate(spans)[:top_k], [nulls[i] for i in range(len(texts))]
+
+    def _logits(self, windows: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each window's start and end logits, read once: windows of about the same length share a
+        batch, so no batch pads a short sentence to a long one's width (padding is computed, then
+        thrown away; a question's 8 sentences padded to the longest were a third padding)."""
+        lengths = [len(w.ids) for w in windows]
+        starts: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(windows)
+        ends = list(starts)
+        for group in similar_lengths(lengths):
+            width = max(lengths[i] for i in group)
+            ids = np.zeros((len(group), width), dtype=np.int64)
+            mask = np.zeros((len(group), width), dtype=np.int64)
+            for row, i in enumerate(group):
+                ids[row, : lengths[i]], mask[row, : lengths[i]] = windows[i].ids, windows[i].attention_mask
+            start, end = self.encoder.run(ids, mask)
+            for row, i in enumerate(group):
+                starts[i], ends[i] = start[row, : lengths[i]], end[row, : lengths[i]]
+        return starts, ends
+
+
+def similar_lengths(lengths: list[int], slack: float | None = None) -> list[list[int]]:
+    """Indices of `lengths` in groups, shortest first, each no longer than (1 + slack) x its shortest."""
+    slack = PADDING_SLACK if slack is None else slack
+    groups: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if groups and lengths[i] <= (1 + slack) * lengths[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _window_spans(start: np.ndarray, end: np.ndarray, window: Any, owner: int) -> list[Span]:
