@@ -9,6 +9,7 @@ not read is answered exactly as a missing one, before anything about it is touch
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -146,8 +147,9 @@ class Shelf:
         caller = caller_or_local(caller)
         grant = self.grants(self.book.read()).get(name)
         if grant is None and caller.kind == "local" and need == "write":
-            self.create(name, caller=caller)
-            grant = Grant()
+            with contextlib.suppress(BadInputError):  # made meanwhile (or taken in another case)
+                self.create(name, caller=caller)
+            grant = self.grants(self.book.read()).get(name)
         check(caller, name, grant, need)
         return self.slot(name)
 
@@ -189,13 +191,15 @@ class Shelf:
         record = {**grant.record(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
         def add(records: Records) -> None:
-            if name in self.grants(records):
+            # names differing only in case are one name: on a case-insensitive disk (macOS) they
+            # would be one FAISS folder
+            if name.lower() in {n.lower() for n in self.grants(records)}:
                 raise BadInputError(f"collection name {name!r} is taken; pick another name")
             if owner is not None and owner not in records.get(USERS, {}):
                 raise BadInputError(f"no user {owner!r}; add them first with `qa users add {owner}`")
             records.setdefault(COLLECTIONS, {})[name] = record
 
-        if name == DEFAULT_COLLECTION:
+        if name.lower() == DEFAULT_COLLECTION:
             raise BadInputError(f"collection name {name!r} is taken; pick another name")
         slot = self.slot(name)
         with slot.write_lock, slot.store.writing():  # a collection's lock, then the records' (as delete)

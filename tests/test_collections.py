@@ -460,3 +460,38 @@ def test_a_collection_deleted_and_made_again_by_another_process_shows_nothing_of
     assert one.documents(collection="shared-name", caller=bob) == {}
     with pytest.raises(CollectionNotFoundError):
         one.ask(m.QUESTION, collection="shared-name", caller=Caller.user("alice"))
+
+
+def test_names_that_differ_only_in_case_are_one_name(fake_assistant):
+    fake_assistant.create_collection("Team")
+    for other in ("team", "TEAM", "Default"):
+        with pytest.raises(BadInputError, match=f"collection name '{other}' is taken"):
+            fake_assistant.create_collection(other)
+    with pytest.raises(CollectionNotFoundError):  # the operator's write does not make it either
+        fake_assistant.index([ARTICLE], collection="team")
+    assert [c.name for c in fake_assistant.collections()] == ["default", "Team"]
+
+
+def test_two_operators_writing_to_a_new_collection_at_once_both_succeed(fake_assistant, tmp_path):
+    files = []
+    for i in range(2):
+        path = tmp_path / f"note-{i}.txt"
+        path.write_text(f"Note {i} says the tide turns at {i + 4}.", encoding="utf-8")
+        files.append(path)
+    other = Assistant.from_config(fake_assistant.settings.source)
+    errors: list[BaseException] = []
+
+    def write(assistant: Assistant, path: Path) -> None:
+        try:
+            assistant.index([path], collection="fresh")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    pairs = zip((fake_assistant, other), files, strict=True)
+    threads = [threading.Thread(target=write, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert fake_assistant.documents(collection="fresh") == {"note-0.txt": 1, "note-1.txt": 1}
