@@ -195,7 +195,8 @@ class Shelf:
             # would be one FAISS folder
             if name.lower() in {n.lower() for n in self.grants(records)}:
                 raise BadInputError(f"collection name {name!r} is taken; pick another name")
-            if owner is not None and owner not in records.get(USERS, {}):
+            named = caller.kind == "local" and owner is not None  # a user (a QA_AUTH login too) owns theirs
+            if named and owner not in records.get(USERS, {}):
                 raise BadInputError(f"no user {owner!r}; add them first with `qa users add {owner}`")
             records.setdefault(COLLECTIONS, {})[name] = record
 

@@ -495,3 +495,15 @@ def test_two_operators_writing_to_a_new_collection_at_once_both_succeed(fake_ass
         t.join()
     assert not errors
     assert fake_assistant.documents(collection="fresh") == {"note-0.txt": 1, "note-1.txt": 1}
+
+
+def test_a_login_outside_the_user_store_owns_the_collections_it_creates(fake_assistant, tmp_path):
+    login = Caller("carol@example.org", "user")  # a QA_AUTH login, as the chat makes it
+    made = fake_assistant.create_collection("carols", caller=login)
+    assert (made.owner, made.access) == ("carol@example.org", "private")
+    note = tmp_path / "carol.txt"
+    note.write_text("Carol's locker is number 41.", encoding="utf-8")
+    fake_assistant.index([note], collection="carols", caller=login)
+    assert fake_assistant.documents(collection="carols", caller=login) == {"carol.txt": 1}
+    with pytest.raises(CollectionNotFoundError):
+        fake_assistant.documents(collection="carols", caller=Caller.SERVICE)
