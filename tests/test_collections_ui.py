@@ -526,15 +526,16 @@ def _logged_in(browser: Any, url: str, who: str) -> Any:
 def _options(page: Any) -> list[str]:
     """The collection picker's choices, as shown (opens it)."""
     page.locator("#collection input").click()
-    options = page.get_by_role("option")
+    options = page.locator("#collection").get_by_role("option")
     options.first.wait_for()
     return [o.split("\n")[-1].strip() for o in options.all_inner_texts()]
 
 
 def _pick(page: Any, label: str) -> None:
-    if not page.get_by_role("option").count():
+    option = page.locator("#collection").get_by_role("option", name=label, exact=True)
+    if not option.is_visible():
         page.locator("#collection input").click()
-    page.get_by_role("option", name=label, exact=True).click()
+    option.click()
 
 
 @pytest.mark.browser
@@ -558,6 +559,15 @@ def test_the_chat_in_a_browser_keeps_each_users_collections_apart(browser, world
         box.fill(m.FOLLOWUP)
         box.press("Enter")
         expect(chat.locator("p.qa-collection")).to_have_count(2)
+        # her own collection takes a document, and gives it back
+        page.locator("#upload input[type=file]").set_input_files(str(world.setup.upload))
+        expect(page.locator("#upload-status")).to_contain_text(f"Added {m.UPLOAD_NAME} (1 passage).")
+        expect(page.locator("#documents")).to_contain_text(m.UPLOAD_NAME)
+        page.get_by_label("Remove a document").click()
+        page.get_by_role("option", name=m.UPLOAD_NAME).click()
+        page.get_by_role("button", name="Remove", exact=True).click()
+        expect(page.locator("#upload-status")).to_have_text(f"Removed {m.UPLOAD_NAME}.")
+        assert world.assistant.documents(collection="alice-private") == {"alice-vault.txt": 1}
         _pick(page, "handbook (read-only)")
         expect(page.locator("#documents")).to_contain_text("handbook-vault.txt")
         page.locator("#upload input[type=file]").set_input_files(str(world.setup.upload))
