@@ -245,8 +245,9 @@ def create_app(assistant: Assistant, *, chat: bool = False, auth: list[tuple[str
         # Starlette answers with this, then re-raises for the server's log: a bug, with its traceback
         return error_response(*public_error(exc))
 
-    @app.post("/ask", response_model=AskResponse, tags=["qa"],
-              responses={400: {"model": ErrorOut}, 503: {"model": ErrorOut}})  # fmt: skip
+    errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut} for status in (400, 404, 503)}
+
+    @app.post("/ask", response_model=AskResponse, tags=["qa"], responses=errors)
     def ask(body: AskRequest, request: Request) -> dict:
         """Answer a question from the indexed documents of a collection (`default` unless `collection`
         names another), as `qa ask --json` does."""
