@@ -380,7 +380,8 @@ def _chat_attempt(client: Any, world: World, name: str, op: str) -> tuple[str, s
         table, _ = client.predict(name, api_name="/choose_collection")
         rows = [row[0] for row in table["data"]]
         if op == "documents":
-            assert rows in ([], [m.BY_NAME[name].document]), rows  # its own document, or nothing
+            own = [m.BY_NAME[name].document] if name in m.BY_NAME else []
+            assert rows in ([], own), rows  # its own document, or nothing
             return ("ok" if rows else "refused"), str(table)
         if op == "upload":
             status, table = client.predict([handle_file(world.setup.upload)], api_name="/add_documents")
