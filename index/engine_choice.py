@@ -47,7 +47,7 @@ TORCH_MARGIN = 0.10  # a torch engine must be this much faster than the fastest 
 ROUNDS = 2  # timed runs per engine and visit (two visits), after one untimed
 MAX_ANSWER_TOKENS = 30
 MAX_LOGIT_DRIFT = 0.1  # bf16 autocast moved them by up to 0.04 and answered all the article set alike
-SLOW = 3.0  # an engine this many times slower than the fastest after one round is not timed again
+SLOW = 1.5  # an engine this many times slower than the fastest after one visit is not timed again
 # the CPU flags that decide which engine is fast (recorded beside each choice, for people)
 NOTABLE_FLAGS = (
     "avx2",
@@ -289,9 +289,9 @@ def measure(
         for name in runnable if visit == 0 else runnable[::-1]:
             probe.time_once(loaded[name])  # untimed: the first run after another engine's
             times[name] += [probe.time_once(loaded[name]) for _ in range(rounds)]
-        if visit == 0:  # a far slower engine need not be timed again (a busy host makes torch crawl)
-            fastest = min(min(t) for t in times.values())
-            runnable = [n for n in runnable if min(times[n]) <= SLOW * fastest]
+        passing = [min(times[n]) for n in runnable if verdicts[n][0]]
+        if visit == 0 and passing:  # a far slower engine need not be timed again (torch, on a busy host)
+            runnable = [n for n in runnable if min(times[n]) <= SLOW * min(passing)]
     for name in names:
         if name in trials:
             continue
@@ -385,6 +385,7 @@ def choose(
             return str(found["engine"])
     if not (Path(folder) / "tokenizer.json").is_file():
         return ONNX
+    logger.warning("measuring which engine runs %s fastest on this CPU (once; `qa engines` shows it)", folder)
     started = time.perf_counter()
     trials = measure(folder, task, keep=keep)
     entry = record(folder, task, trials)

@@ -308,7 +308,6 @@ def test_an_engine_whose_output_drifts_is_rejected_however_fast(tiny_qa_model, o
 
     load = _fake_loader(drifting=(0.0, 0.5), exact=(0.15, 0.0))
     trials = {t.engine: t for t in measure(tiny_qa_model, task, ["drifting", "exact"], load=load)}
-    assert trials["drifting"].ms < trials["exact"].ms
     assert not trials["drifting"].passed and not trials["drifting"].chosen
     assert trials["exact"].chosen
     assert ("cosine" if task == "embed" else "spans same") in trials["drifting"].quality
