@@ -596,3 +596,25 @@ def test_the_chat_in_a_browser_keeps_each_users_collections_apart(browser, world
     finally:
         page.context.close()
     assert world.assistant.documents(collection="handbook") == {"handbook-vault.txt": 1}
+
+
+def test_the_chat_caller_is_the_login_else_the_key_else_the_operator_where_nothing_guards_it(world):
+    from types import SimpleNamespace
+
+    from qa import BadInputError
+    from ui.app import ChatCallers
+    from ui.callers import Credentials
+
+    credentials = Credentials(world.assistant, keys=[SERVICE_KEY])
+
+    def request(username: str | None = None, key: str = "") -> Any:
+        return SimpleNamespace(username=username, headers={"authorization": f"Bearer {key}"} if key else {})
+
+    guarded, open_ = ChatCallers(credentials, guarded=True), ChatCallers(credentials, guarded=False)
+    assert guarded(request("bob")) == Caller.user("bob")
+    assert guarded(request("alice.smith")) == Caller("alice.smith", "user")  # a QA_AUTH name, as it is
+    assert guarded(request(key=world.setup.keys["alice"])) == Caller.user("alice")
+    assert guarded(request(key=SERVICE_KEY)) == Caller.SERVICE
+    with pytest.raises(BadInputError, match="log in"):
+        guarded(request(key="not-a-key-at-all"))
+    assert open_(request()) == Caller.LOCAL and open_(None) == Caller.LOCAL
