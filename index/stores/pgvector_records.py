@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from index.stores.pgvector import _connect, _reachable, check_schema
+from index.stores.pgvector import _connect, _outage, _reachable, check_schema
 from index.stores.records import Records
 
 ACCESS = "qa_access"
@@ -52,14 +52,25 @@ class TableBook:
 
     def read(self) -> Records:
         with _reachable():
-            conn = self._reader()
             try:
-                rows = conn.execute(f"SELECT kind, name, value FROM {self.table}").fetchall()
+                rows = self._select()
             except Exception as exc:
-                if type(exc).__name__ == "UndefinedTable":  # nothing recorded yet
-                    return {}
-                raise
-            return self._records(rows)
+                if _outage(exc) is None:
+                    raise
+                # this thread's connection may date from before the database restarted: once more
+                # on a new one (still down: the outage is reported as ever)
+                self._local.conn = None
+                rows = self._select()
+            return self._records(rows) if rows is not None else {}
+
+    def _select(self) -> list[tuple] | None:
+        """Every row; None when nothing was ever recorded (no table yet)."""
+        try:
+            return self._reader().execute(f"SELECT kind, name, value FROM {self.table}").fetchall()  # type: ignore[no-any-return]
+        except Exception as exc:
+            if type(exc).__name__ == "UndefinedTable":
+                return None
+            raise
 
     def update(self, change: Callable[[Records], T]) -> T:
         with _reachable(), _connect(self.url) as conn:
