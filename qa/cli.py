@@ -183,10 +183,10 @@ def chat_command(host: str, port: int, no_login: bool, config: Path | None, inde
     except ImportError as exc:
         raise ConfigError(f"the chat needs the ui extra ({exc}); run `pip install -e '.[ui]'`") from exc
     auth = logins(os.environ.get(AUTH_VAR))
-    check_exposure(host, auth, no_login=no_login)
+    assistant = _assistant(config, index_dir)
+    check_exposure(host, auth or assistant.users.list() or None, no_login=no_login)  # or the store's
     trusted_proxies()  # a bad QA_TRUSTED_PROXIES is one line now, not after the models load
     _check_port(host, port)
-    assistant = _assistant(config, index_dir)
     if assistant.has_index():
         click.echo("loading the models and the index...", err=True)
     else:
@@ -263,19 +263,20 @@ def serve_command(
         ) from exc
     keys = api_keys(os.environ.get(API_KEYS_VAR))
     auth = logins(os.environ.get(AUTH_VAR)) if chat else None
-    check_exposure(host, keys, no_login=no_login, setting=f"{API_KEYS_VAR}=key")
+    assistant = _assistant(config, index_dir)
+    users = assistant.users.list()  # `qa users add`: their logins and keys count as credentials
+    check_exposure(host, keys or users or None, no_login=no_login, setting=f"{API_KEYS_VAR}=key")
     if chat:
-        check_exposure(host, auth, no_login=no_login)
-        if keys and auth is None and not no_login:
+        check_exposure(host, auth or users or None, no_login=no_login)
+        if keys and auth is None and not users and not no_login:
             raise ConfigError(
                 f"{API_KEYS_VAR} is set but {AUTH_VAR} is not, so the chat at /chat/ would have no login: "
                 f"set {AUTH_VAR}=user:password (or pass --no-login to serve the chat open on purpose)"
             )
     trusted = trusted_proxies()
     _check_port(host, port)
-    assistant = _assistant(config, index_dir)
     click.echo("loading the models and the index...", err=True)
-    open_chat = chat and auth is None and no_login
+    open_chat = chat and auth is None and not users and no_login
     app = create_app(assistant, chat=chat, auth=auth, api_keys=keys, host=host, open_chat=open_chat)
     if open_chat:
         click.echo(

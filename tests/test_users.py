@@ -165,3 +165,32 @@ def test_users_live_in_postgresql_so_every_server_agrees(tmp_path, database, mon
     assert not (tmp_path / "index" / "access.json").exists()  # nothing beside it on disk
     other.users.remove("alice")
     assert one.users.list() == [] and one.users.user_of_key(key) is None
+
+
+@pytest.mark.parametrize("verb", [["chat"], ["serve"], ["serve", "--chat"]])
+def test_users_in_the_store_count_as_logins_for_serving_on_a_network(fake_config, verb, monkeypatch):
+    """`qa users add` is how a team logs in: a network --host with store users (and no QA_AUTH or
+    QA_API_KEYS) goes on to listen (here: stopped by the busy port), without users it is refused."""
+    import socket
+
+    from qa.cli import qa
+
+    monkeypatch.delenv("QA_AUTH", raising=False)
+    monkeypatch.delenv("QA_API_KEYS", raising=False)
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        args = [
+            *verb,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(busy.getsockname()[1]),
+            "--config",
+            str(fake_config),
+        ]
+        refused = CliRunner().invoke(qa, args)
+        assert refused.exit_code != 0 and "no login" in refused.output
+        Assistant.from_config(fake_config).users.add("alice", "a long password")
+        allowed = CliRunner().invoke(qa, args)
+        assert allowed.exit_code != 0 and "is in use" in allowed.output, allowed.output
