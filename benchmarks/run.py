@@ -616,6 +616,8 @@ ROWS = [
 
 def engines_markdown(run: dict) -> list[str]:
     """Issue 30's tables, with the CPU beside every figure."""
+    from qa.engine_table import table_rows
+
     cpu = run["cpu"]
     where = f"{cpu['model']}, {cpu['cores']} cores, flags {', '.join(cpu['flags'])}"
     after = run.get("cpu_after", cpu)["load_average"]
@@ -631,22 +633,11 @@ def engines_markdown(run: dict) -> list[str]:
         "| engine | embed ms | read ms | quality vs torch fp32 | chosen | CPU |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    table = run["engine_table"]
-    rows: dict[str, dict] = {}
-    for role in ("embedder", "reader"):
-        for trial in (table.get(role) or {}).get("trials", []):
-            rows.setdefault(trial["engine"], {})[role] = trial
-    for engine, row in rows.items():
-        e, r = row.get("embedder"), row.get("reader")
-        quality = "; ".join(
-            f"{n} {'ok' if t['passed'] else 'rejected'} ({t['quality']})"
-            for n, t in (("embed", e), ("read", r))
-            if t
+    flags = ", ".join(cpu["flags"])
+    for engine, embed_ms, read_ms, quality, chosen in table_rows(run["engine_table"]):
+        lines.append(
+            f"| {engine} | {embed_ms} | {read_ms} | {quality} | {chosen} | {cpu['model']} ({flags}) |"
         )
-        chosen = " + ".join(n for n, t in (("embedder", e), ("reader", r)) if t and t["chosen"]) or "-"
-        ms = [f"{t['ms']}" if t and t.get("ms") is not None else "-" for t in (e, r)]
-        flags = ", ".join(cpu["flags"])
-        lines.append(f"| {engine} | {ms[0]} | {ms[1]} | {quality} | {chosen} | {cpu['model']} ({flags}) |")
     lines += ["", "| figure | value | CPU |", "| --- | --- | --- |"]
     figures = []
     if "indexing" in run:

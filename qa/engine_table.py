@@ -53,23 +53,8 @@ def render(report: dict[str, Any]) -> str:
     """The measured table: one row per engine, the embedder's and the reader's ms and quality."""
     flags = ", ".join(report["flags"]) or "none of note"
     lines = [f"CPU: {report['cpu']} ({report['cores']} cores; {flags})"]
-    rows: dict[str, dict[str, Any]] = {}
-    for role in ("embedder", "reader"):
-        entry = report.get(role)
-        for trial in (entry or {}).get("trials", []):
-            row = rows.setdefault(trial["engine"], {})
-            row[role] = trial
-    header = ("engine", "embed ms", "read ms", "quality vs torch fp32", "chosen")
-    table = [header]
-    for engine, row in rows.items():
-        embed, read = row.get("embedder"), row.get("reader")
-        quality = "; ".join(
-            f"{name} {'ok' if t['passed'] else 'REJECTED'} ({t['quality']})"
-            for name, t in (("embed", embed), ("read", read))
-            if t
-        )
-        chosen = " + ".join(name for name, t in (("embedder", embed), ("reader", read)) if t and t["chosen"])
-        table.append((engine, _ms(embed), _ms(read), quality, chosen or "-"))
+    table: list[tuple[str, ...]] = [("engine", "embed ms", "read ms", "quality vs torch fp32", "chosen")]
+    table += table_rows(report)
     widths = [max(len(str(r[i])) for r in table) for i in range(4)]
     for r in table:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(r[:4], widths, strict=False)) + "  " + r[4])
@@ -83,6 +68,25 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"{role}: {entry['engine']} (measured {entry['measured']})")
     lines.append(f"recorded in {report['cache']}; QA_ENGINE=NAME overrides the choice")
     return "\n".join(lines)
+
+
+def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(engine, embed ms, read ms, quality, chosen roles) for each engine measured (`measure_all`)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for role in ("embedder", "reader"):
+        for trial in (report.get(role) or {}).get("trials", []):
+            rows.setdefault(trial["engine"], {})[role] = trial
+    found = []
+    for engine, row in rows.items():
+        embed, read = row.get("embedder"), row.get("reader")
+        quality = "; ".join(
+            f"{name} {'ok' if t['passed'] else 'REJECTED'} ({t['quality']})"
+            for name, t in (("embed", embed), ("read", read))
+            if t
+        )
+        chosen = " + ".join(name for name, t in (("embedder", embed), ("reader", read)) if t and t["chosen"])
+        found.append((engine, _ms(embed), _ms(read), quality, chosen or "-"))
+    return found
 
 
 def _ms(trial: dict[str, Any] | None) -> str:

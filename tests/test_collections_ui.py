@@ -11,7 +11,6 @@ browser is in test_browser.py's style at the end (marked `browser`).
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,13 @@ from unittest.mock import ANY
 
 import collections_matrix as m
 import pytest
+import test_browser
 from test_pgvector import database  # noqa: F401 - the session's PostgreSQL, shared with its tests
 
 from conftest import serve, uvicorn_thread
 from qa import Assistant, Caller
+
+browser = test_browser.browser  # the real chromium, as the chat's own browser tests drive it
 
 SERVICE_KEY = "service-key-matrix-0001"
 LOCAL = "http://127.0.0.1:1416"  # a served host name (the Host check refuses TestClient's "testserver")
@@ -496,21 +498,6 @@ def test_callers_map_credentials(world):
 
 
 # ---- the chat in a real browser -----------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"no {CHROMIUM}; install it with `apt-get install -y chromium`"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-    from test_browser import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _logged_in(browser: Any, url: str, who: str) -> Any:
