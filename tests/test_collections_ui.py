@@ -66,6 +66,22 @@ def world(tmp_path_factory) -> World:
     return _world(tmp_path_factory.mktemp("matrix-faiss"))
 
 
+@pytest.fixture(scope="module")
+def pg_world(tmp_path_factory, database) -> Any:  # noqa: F811
+    """The same collections, users and keys on pgvector."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QA_DATABASE_URL", database)
+        yield _world(
+            tmp_path_factory.mktemp("matrix-pg"), store="pgvector", db_schema=f"t_{uuid.uuid4().hex[:10]}"
+        )
+
+
+# the matrices that run on both stores: the rights are the front door's, whichever store keeps them
+ON_BOTH_STORES = pytest.mark.parametrize(
+    "store", ["world", pytest.param("pg_world", marks=pytest.mark.postgres)]
+)
+
+
 def _rest(world: World, **options: Any) -> Any:
     from fastapi.testclient import TestClient
 
@@ -207,8 +223,11 @@ def _completion(client: Any, world: World, who: str, model: str, *, followup: bo
     return client.post("/v1/chat/completions", json=body, headers=world.headers(who))
 
 
-def test_openai_isolation_matrix(world):
+@ON_BOTH_STORES
+def test_openai_isolation_matrix(store, request):
     import json
+
+    world = request.getfixturevalue(store)
 
     kinds = {"ask": {}, "followup": {"followup": True}, "stream": {"stream": True}}
     with _rest(world) as client:
@@ -278,8 +297,11 @@ async def _mcp_calls(url: str, key: str) -> dict[str, Any]:
     return results
 
 
-def test_mcp_isolation_matrix(world):
+@ON_BOTH_STORES
+def test_mcp_isolation_matrix(store, request):
     from ui.server import create_app, server_config
+
+    world = request.getfixturevalue(store)
 
     app = create_app(world.assistant, api_keys=[SERVICE_KEY])
     with uvicorn_thread(lambda port: server_config(app, "127.0.0.1", port)) as url:
