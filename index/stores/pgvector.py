@@ -16,15 +16,17 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from haystack import Document
 
 from index.errors import ConfigError, IndexMissingError, StoreUnavailableError
 from index.stores.base import Change, IndexSpec, IndexView, check_manifest
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -107,13 +109,13 @@ class PgvectorIndex:
         return {name: counts.get(name, 0) for name in sorted(self.sources)}
 
     def dense_search(self, embedding: list[float], top_k: int) -> list[tuple[str, float]]:
-        with _reachable():
-            hits = self.store.retrievers()[0].run(query_embedding=embedding, top_k=top_k)["documents"]
+        hits = self.store.fresh(
+            lambda: self.store.retrievers()[0].run(query_embedding=embedding, top_k=top_k)["documents"]
+        )
         return [(d.id, float(d.score or 0.0)) for d in hits]
 
     def keyword_search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        with _reachable():
-            hits = self.store.retrievers()[1].run(query=query, top_k=top_k)["documents"]
+        hits = self.store.fresh(lambda: self.store.retrievers()[1].run(query=query, top_k=top_k)["documents"])
         return [(d.id, float(d.score or 0.0)) for d in hits]
 
     def passages(self, ids: list[str]) -> dict[str, Document]:
@@ -145,8 +147,20 @@ class PgvectorStore:
         return conn
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return self.fresh(lambda: self._connection().execute(sql, params).fetchall())
+
+    def fresh(self, work: Callable[[], T]) -> T:
+        """`work()` on this thread's connections, and once more on new ones when those date from
+        before the database restarted (their first use after a restart fails; a new one works)."""
         with _reachable():
-            return self._connection().execute(sql, params).fetchall()
+            stale = getattr(self._local, "conn", None) or getattr(self._local, "retrievers", None)
+            try:
+                return work()
+            except Exception as exc:
+                if stale is None or _outage(exc) is None:
+                    raise
+                self._local.conn = self._local.retrievers = None
+                return work()
 
     def retrievers(self) -> tuple[Any, Any]:
         """(embedding retriever, keyword retriever) on this thread's document store."""
