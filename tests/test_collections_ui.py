@@ -381,6 +381,15 @@ def chat_url(world):
     app.close()
 
 
+@pytest.fixture(scope="module", params=["world", pytest.param("pg_world", marks=pytest.mark.postgres)])
+def served_chat(request) -> Any:
+    """(world, the chat's URL) on each store, for the matrices that run on both."""
+    world = request.getfixturevalue(request.param)
+    app = serve(world.assistant)
+    yield world, app.local_url
+    app.close()
+
+
 def _client(url: str, who: str) -> Any:
     from gradio_client import Client
 
@@ -429,7 +438,8 @@ def _chat_attempt(client: Any, world: World, name: str, op: str) -> tuple[str, s
         return "refused", str(exc)
 
 
-def test_chat_api_isolation_matrix(world, chat_url):
+def test_chat_api_isolation_matrix(served_chat):
+    world, chat_url = served_chat
     for who in m.USERS:  # the chat's callers are its logins; the service key is for the API
         client = _client(chat_url, who)
         missing = {op: _chat_attempt(client, world, m.MISSING, op) for op in m.OPERATIONS}
@@ -550,8 +560,10 @@ def _pick(page: Any, label: str) -> None:
 
 
 @pytest.mark.browser
-def test_the_chat_in_a_browser_keeps_each_users_collections_apart(browser, world, chat_url):
+def test_the_chat_in_a_browser_keeps_each_users_collections_apart(browser, served_chat):
     from playwright.sync_api import expect
+
+    world, chat_url = served_chat
 
     page = _logged_in(browser, chat_url, "alice")
     try:
