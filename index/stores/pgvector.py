@@ -91,6 +91,32 @@ def _reachable() -> Iterator[None]:
         ) from exc
 
 
+def thread_connection(local: threading.local, url: str) -> Any:
+    """This thread's autocommit connection, kept in `local` (psycopg connections are not shared
+    between threads), made again when it was closed or broke."""
+    conn = getattr(local, "conn", None)
+    if conn is None or conn.closed or conn.broken:
+        conn = _connect(url)
+        conn.autocommit = True
+        local.conn = conn
+    return conn
+
+
+def fresh(local: threading.local, work: Callable[[], T]) -> T:
+    """`work()` on this thread's connections (what `local` holds for it), and once more on new ones
+    when those date from before the database restarted (their first use after a restart fails; a new
+    one works). A database still down is reported as ever (`_reachable`)."""
+    with _reachable():
+        stale = bool(vars(local))
+        try:
+            return work()
+        except Exception as exc:
+            if not stale or _outage(exc) is None:
+                raise
+            vars(local).clear()
+            return work()
+
+
 class PgvectorIndex:
     """A view of the database (an IndexView): searches run live, so another server's commit shows in
     the next one; `version` and `sources` are as they were when the view was taken."""
@@ -139,28 +165,13 @@ class PgvectorStore:
 
     # ---- connections --------------------------------------------------------------------------
     def _connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = _connect(self.url)
-            conn.autocommit = True
-            self._local.conn = conn
-        return conn
+        return thread_connection(self._local, self.url)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self.fresh(lambda: self._connection().execute(sql, params).fetchall())
 
     def fresh(self, work: Callable[[], T]) -> T:
-        """`work()` on this thread's connections, and once more on new ones when those date from
-        before the database restarted (their first use after a restart fails; a new one works)."""
-        with _reachable():
-            stale = getattr(self._local, "conn", None) or getattr(self._local, "retrievers", None)
-            try:
-                return work()
-            except Exception as exc:
-                if stale is None or _outage(exc) is None:
-                    raise
-                self._local.conn = self._local.retrievers = None
-                return work()
+        return fresh(self._local, work)
 
     def retrievers(self) -> tuple[Any, Any]:
         """(embedding retriever, keyword retriever) on this thread's document store."""

@@ -11,9 +11,9 @@ import copy
 import json
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from index.stores.pgvector import _connect, _outage, _reachable, check_schema
+from index.stores.pgvector import _connect, _reachable, check_schema, fresh, thread_connection
 from index.stores.records import Records
 
 ACCESS = "qa_access"
@@ -27,14 +27,6 @@ class TableBook:
         self.table = f"{self.schema}.{ACCESS}"
         self.where = f"the database (QA_DATABASE_URL), table {self.table}"
         self._local = threading.local()  # a reading connection per thread (asked on every request)
-
-    def _reader(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = _connect(self.url)
-            conn.autocommit = True
-            self._local.conn = conn
-        return conn
 
     def _ensure(self, conn: object) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")  # type: ignore[attr-defined]
@@ -51,22 +43,14 @@ class TableBook:
         return records
 
     def read(self) -> Records:
-        with _reachable():
-            try:
-                rows = self._select()
-            except Exception as exc:
-                if _outage(exc) is None:
-                    raise
-                # this thread's connection may date from before the database restarted: once more
-                # on a new one (still down: the outage is reported as ever)
-                self._local.conn = None
-                rows = self._select()
-            return self._records(rows) if rows is not None else {}
+        rows = fresh(self._local, self._select)
+        return self._records(rows) if rows is not None else {}
 
     def _select(self) -> list[tuple] | None:
         """Every row; None when nothing was ever recorded (no table yet)."""
         try:
-            return self._reader().execute(f"SELECT kind, name, value FROM {self.table}").fetchall()  # type: ignore[no-any-return]
+            conn = thread_connection(self._local, self.url)
+            return conn.execute(f"SELECT kind, name, value FROM {self.table}").fetchall()  # type: ignore[no-any-return]
         except Exception as exc:
             if type(exc).__name__ == "UndefinedTable":
                 return None
