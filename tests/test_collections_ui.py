@@ -381,13 +381,22 @@ def chat_url(world):
     app.close()
 
 
-@pytest.fixture(scope="module", params=["world", pytest.param("pg_world", marks=pytest.mark.postgres)])
-def served_chat(request) -> Any:
-    """(world, the chat's URL) on each store, for the matrices that run on both."""
-    world = request.getfixturevalue(request.param)
-    app = serve(world.assistant)
-    yield world, app.local_url
+@pytest.fixture(scope="module")
+def pg_chat_url(pg_world):
+    app = serve(pg_world.assistant)
+    yield app.local_url
     app.close()
+
+
+@pytest.fixture(
+    scope="module",
+    params=[("world", "chat_url"), pytest.param(("pg_world", "pg_chat_url"), marks=pytest.mark.postgres)],
+)
+def served_chat(request) -> tuple[World, str]:
+    """(world, the chat's URL) on each store, for the matrices that run on both (FAISS's is the
+    chat the other tests use, not a second one)."""
+    world, url = request.param
+    return request.getfixturevalue(world), request.getfixturevalue(url)
 
 
 def _client(url: str, who: str) -> Any:
