@@ -123,8 +123,7 @@ _WH_OPENING = re.compile(
     r"are|was|were|will|would|can|could|should|has|have|had)\b)))?\s*",
     re.IGNORECASE,
 )
-_NAME_NUMBER = re.compile(r"^[A-Za-z][\w.+-]* \d[\w.]*$")  # "iOS 14", "android 8", "windows 10"
-_NAMES_NUMBERS = re.compile(r"\b[A-Za-z][\w.+-]* \d[\w.]*\b")
+_NAME_NUMBER = re.compile(r"\b[A-Za-z][\w.+-]* \d[\w.]*\b")  # "iOS 14", "android 8", "windows 10"
 
 
 def _asked_again(wh: str, previous: str) -> str:
@@ -155,7 +154,7 @@ def _fragment(question: str, previous: str) -> str | None:
     elif first in _ASKING:
         return None
     named = rest.split(maxsplit=1)[1] if first in _PREPOSITIONS and len(words) > 1 else rest
-    similar = list(_NAMES_NUMBERS.finditer(before)) if _NAME_NUMBER.match(named) else []
+    similar = list(_NAME_NUMBER.finditer(before)) if _NAME_NUMBER.fullmatch(named) else []
     if similar:  # "and for iOS 14?" after "last version that runs on android 8"
         last = similar[-1]
         return f"{before[: last.start()]}{named}{before[last.end() :]}?"
