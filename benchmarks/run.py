@@ -262,6 +262,34 @@ def engine_table() -> dict:
     return report
 
 
+def matmul_ceiling() -> float:
+    """GFLOPS this CPU reaches on the matrix products a 384-wide BERT layer is made of (fp32, all
+    cores, numpy's BLAS): the most any fp32 engine can get out of it."""
+    import numpy as np
+
+    rates = []
+    for n, k, m in ((4096, 384, 1536), (4096, 1536, 384), (4096, 384, 384)):
+        a = np.random.default_rng(0).random((n, k), dtype=np.float32)
+        b = np.random.default_rng(1).random((k, m), dtype=np.float32)
+        a @ b
+        best = min(_timed(lambda a=a, b=b: a @ b) for _ in range(5))
+        rates.append(2 * n * k * m / best / 1e9)
+    return round(max(rates), 1)
+
+
+def _timed(work) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def flops_per_token(folder: str, tokens: int) -> float:
+    """Multiply-adds x 2 for one token of a `tokens`-long input through the BERT in `folder`."""
+    config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    hidden, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    return 2.0 * layers * (4 * hidden * hidden + 2 * hidden * inner + 2 * tokens * hidden)
+
+
 def index_ratio(tmp: Path, paragraphs: int, rounds: int) -> dict:
     """Indexing `paragraphs` SQuAD paragraphs with the project (read, split, embed, keyword index and
     store written) against plain sentence-transformers fp32 `encode` of the same passages (embedding
@@ -291,12 +319,20 @@ def index_ratio(tmp: Path, paragraphs: int, rounds: int) -> dict:
         report = ours.index([corpus], rebuild=True)
         project_s.append(time.perf_counter() - started)
     project, st = min(project_s), min(plain_s)
+    lengths = [min(len(ids), 256) for ids in plain.tokenizer(texts)["input_ids"]]
+    flops = sum(n * flops_per_token(bundled_model_path(), n) for n in lengths)
+    ceiling = matmul_ceiling()
     return {
         "paragraphs": paragraphs,
         "passages": report.passages,
         "project_passages_per_s": round(len(texts) / project, 1),
         "plain_st_fp32_passages_per_s": round(len(texts) / st, 1),
         "ratio": round(st / project, 2),
+        # the arithmetic: what plain sentence-transformers gets out of the CPU, what the CPU can give
+        "plain_st_gflops": round(flops / st / 1e9, 1),
+        "project_gflops": round(flops / project / 1e9, 1),
+        "matmul_ceiling_gflops": ceiling,
+        "ratio_at_the_ceiling": round(ceiling / (flops / st / 1e9), 2),
         "rounds": rounds,
         "engine": ours._get_indexer()._embedder.engine,
     }
@@ -391,6 +427,15 @@ def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-unt
     for ask in tutorials.values():
         ask(questions[0])
     assistant.ask(questions[0])
+    spans = assistant._get_pipeline().get_component("reader").spans
+    read_flops: list[float] = []  # what the reader computes per question: the floor of its time
+    windows_of = spans._logits
+
+    def counted(windows):  # type: ignore[no-untyped-def]
+        read_flops.append(sum(len(w.ids) * flops_per_token(spans.model, len(w.ids)) for w in windows))
+        return windows_of(windows)
+
+    spans._logits = counted
     ours: list[float] = []
     theirs: dict[str, list[float]] = {name: [] for name in tutorials}
     split: dict[str, list[float]] = {}
@@ -404,7 +449,9 @@ def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-unt
             started = time.perf_counter()
             ask(q)
             theirs[name].append((time.perf_counter() - started) * 1000)
+    spans._logits = windows_of
     p50 = statistics.median(ours)
+    ceiling = matmul_ceiling()
     found = {
         "questions": len(questions),
         "passages": len(passages),
@@ -412,6 +459,10 @@ def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-unt
         "project_p95_ms": round(percentile(ours, 0.95), 1),
         "split_p50_ms": {stage: round(statistics.median(v), 1) for stage, v in split.items()},
         "engine": assistant.engine,
+        # reading at this CPU's fp32 matrix-product ceiling: the least a warm answer's read can take
+        "read_gflop_p50": round(statistics.median(read_flops) / 1e9, 2),
+        "read_floor_ms_p50": round(statistics.median(read_flops) / 1e9 / ceiling * 1000, 1),
+        "matmul_ceiling_gflops": ceiling,
     }
     for name, times in theirs.items():
         found[f"{name}_p50_ms"] = round(statistics.median(times), 1)
@@ -654,6 +705,14 @@ def engines_markdown(run: dict) -> list[str]:
             ),
             ("**indexing ratio, project / plain ST** (target >= 2x)", f"**{i['ratio']}x**"),
         ]
+        if "matmul_ceiling_gflops" in i:
+            figures += [
+                (
+                    "fp32 arithmetic: plain ST / project / this CPU's matrix-product ceiling",
+                    f"{i['plain_st_gflops']} / {i['project_gflops']} / {i['matmul_ceiling_gflops']} GFLOPS",
+                ),
+                ("indexing ratio an engine at the ceiling would reach", f"{i['ratio_at_the_ceiling']}x"),
+            ]
     w = run["warm"]
     figures += [
         (
@@ -673,6 +732,14 @@ def engines_markdown(run: dict) -> list[str]:
         ),
         ("project's warm split, p50 ms each", ", ".join(f"{k} {v}" for k, v in w["split_p50_ms"].items())),
     ]
+    if "read_floor_ms_p50" in w:
+        figures.append(
+            (
+                "reading per answer (p50) and its time at this CPU's fp32 matrix-product ceiling",
+                f"{w['read_gflop_p50']} GFLOP, {w['read_floor_ms_p50']} ms "
+                f"at {w['matmul_ceiling_gflops']} GFLOPS",
+            )
+        )
     f = run.get("followup")
     if f:
         figures += [

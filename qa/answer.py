@@ -34,6 +34,27 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A "not sure" reply's runner-up: the next candidate from another sentence, shown after the
+    closest one when it is at least a tenth as likely (qa/bands.py `alternative`), so that a person
+    torn between two readings sees both. `answer_start`/`answer_end` mark `text` in `sentence`."""
+
+    text: str
+    sentence: str
+    answer_start: int
+    answer_end: int
+    document: str
+    score: float
+    location: str | None = None
+
+    def as_source(self) -> Source:
+        """Its sentence as a source with the candidate marked, for the renderers."""
+        return Source(
+            self.document, self.sentence, self.score, self.answer_start, self.answer_end, 0, self.location
+        )
+
+
+@dataclass(frozen=True)
 class Answer:
     """One reply, in one of three bands (`band`):
 
@@ -59,6 +80,7 @@ class Answer:
     # in to_dict()
     candidates: list[tuple[str, float, dict, str]] = field(default_factory=list, compare=False, repr=False)
     collection: str = "default"  # which collection answered
+    alternatives: list[Alternative] = field(default_factory=list)  # "unsure" only: its runner-up
 
     def __post_init__(self) -> None:
         if not self.band:
@@ -102,6 +124,12 @@ class Answer:
         sentence = source.text[around.start : around.end]
         return sentence, source.answer_start - around.start, source.answer_end - around.start
 
+    @property
+    def evidence_sentences(self) -> list[str]:
+        """Every sentence the reply shows as evidence: the closest one, then its alternatives."""
+        first = self.evidence_sentence
+        return ([first] if first else []) + [a.sentence for a in self.alternatives]
+
     def to_dict(self) -> dict:
         return {
             "question": self.question,
@@ -124,7 +152,19 @@ class Answer:
             "timings_ms": dict(self.timings_ms),
             "engine": self.engine,
             "collection": self.collection,
+            "alternatives": [asdict(a) for a in self.alternatives],
         }
 
 
-__all__ = ["BANDS", "NONE", "NO_ANSWER_TEXT", "SURE", "UNSURE", "UNSURE_TEXT", "Answer", "Source", "asdict"]
+__all__ = [
+    "BANDS",
+    "NONE",
+    "NO_ANSWER_TEXT",
+    "SURE",
+    "UNSURE",
+    "UNSURE_TEXT",
+    "Alternative",
+    "Answer",
+    "Source",
+    "asdict",
+]

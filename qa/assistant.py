@@ -21,9 +21,9 @@ from haystack import Pipeline
 from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
 from index.stores import IndexSpec, IndexView, PassageStore
-from qa.answer import NONE, Answer, Source
+from qa.answer import NONE, UNSURE, Alternative, Answer, Source
 from qa.answerability import Calibrator, signals
-from qa.bands import BandModel, candidates
+from qa.bands import BandModel, alternative, candidates, quote
 from qa.collections import Shelf, Slot
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
@@ -378,6 +378,8 @@ class Assistant:
                     location=doc.meta.get("location"),
                 )
             )
+        runner_up = alternative([(c.probability, c.sentence) for c in rated]) if band == UNSURE else None
+        alternatives = [] if runner_up is None else [_alternative(rated[runner_up])]
         decide_ms = (time.perf_counter() - deciding) * 1000
         total = (time.perf_counter() - started) * 1000
         return Answer(
@@ -402,7 +404,23 @@ class Assistant:
             candidates=[(c.answer.data, c.probability, c.values, c.sentence) for c in rated],
             engine=self.engine,
             collection=collection,
+            alternatives=alternatives,
         )
+
+
+def _alternative(candidate: Any) -> Alternative:
+    """A rated candidate as a "not sure" reply's runner-up, marked in its sentence."""
+    answer = candidate.answer
+    sentence, start, end = quote(answer)
+    return Alternative(
+        text=answer.data,
+        sentence=sentence,
+        answer_start=start,
+        answer_end=end,
+        document=answer.document.meta["document"],
+        score=round(candidate.probability, 4),
+        location=answer.document.meta.get("location"),
+    )
 
 
 def _stage_times(result: dict, pipe_ms: float) -> dict[str, float]:

@@ -126,14 +126,36 @@ class Candidate:
     probability: float = 0.0
 
 
-def _sentence(answer: Any) -> str:
-    """The sentence(s) of the answer's passage that hold the span."""
+ALTERNATIVE_SHARE = 0.1  # a "not sure" reply's runner-up is shown when at least this share as likely
+
+
+def quote(answer: Any) -> tuple[str, int, int]:
+    """(sentence, start, end): the sentence(s) of the answer's passage that hold the span, and the
+    span's offsets in it."""
     text = answer.document.content or ""
     span = answer.document_offset
     if span is None:
-        return text
+        return text, 0, len(text)
     around = sentences_around(text, span.start, span.end)
-    return text[around.start : around.end]
+    return text[around.start : around.end], span.start - around.start, span.end - around.start
+
+
+def _sentence(answer: Any) -> str:
+    return quote(answer)[0]
+
+
+def alternative(rated: Sequence[tuple[float, str]], share: float = ALTERNATIVE_SHARE) -> int | None:
+    """Which of `rated` ((probability, sentence), best first) a "not sure" reply shows after the best:
+    the first from another sentence, when it is at least `share` as likely as the best. On the
+    own-documents set the best candidate's sentence held a gold answer for 67% of the held-out
+    answerable questions, that sentence or the runner-up's for 80% (docs/evaluation.md)."""
+    if not rated:
+        return None
+    best, sentence = rated[0]
+    for i, (probability, other) in enumerate(rated[1:], start=1):
+        if other != sentence:
+            return i if probability >= share * best else None
+    return None
 
 
 def _squash(margin: float, factor: float) -> float:

@@ -122,7 +122,15 @@ def render_answer(answer: Answer, color: bool) -> str:
         hedge = click.style(UNSURE_TEXT, bold=True, fg="yellow") if color else UNSURE_TEXT
         marked = _marked(sentence, start, end, color)
         score = f"  (score {answer.score:.2f}, reader {answer.reader})"
-        return "\n".join([hedge, f"  {marked}", f"  — {where}", score])
+        lines = [hedge, f"  {marked}", f"  — {where}"]
+        for also in answer.alternatives:  # the runner-up, from another sentence
+            at = f"{also.document}, {also.location}" if also.location else also.document
+            lines += [
+                "or:",
+                f"  {_marked(also.sentence, also.answer_start, also.answer_end, color)}",
+                f"  — {at}",
+            ]
+        return "\n".join([*lines, score])
     lines = [click.style(answer.display_text, bold=True) if color else answer.display_text]
     lines.append(f"  (score {answer.score:.2f}, reader {answer.reader})")
     if evidence is not None and evidence.answer_start is not None and evidence.answer_end is not None:

@@ -9,8 +9,17 @@ import pytest
 from haystack import Document
 from haystack.dataclasses import ExtractedAnswer
 
-from qa.answer import Answer, Source
-from qa.bands import FEATURES, BandModel, candidates, echo, kind_fit, question_kind, span_kind
+from qa.answer import Alternative, Answer, Source
+from qa.bands import (
+    FEATURES,
+    BandModel,
+    alternative,
+    candidates,
+    echo,
+    kind_fit,
+    question_kind,
+    span_kind,
+)
 from qa.errors import ConfigError
 from qa.evaluation.metrics import QuestionResult, band_figures
 from qa.phrasing import as_question, correct_spelling
@@ -119,6 +128,43 @@ def test_an_unsure_reply_is_worded_as_a_hedge_with_its_sentence():
     assert Answer("q", None, True, 0.0, [], "r").band == "none"
     with pytest.raises(ValueError, match="band 'maybe'"):
         Answer("q", "x", False, 0.0, [], "r", band="maybe")
+
+
+@pytest.mark.parametrize(
+    ("rated", "shown"),
+    [
+        ([(0.6, "A."), (0.3, "A."), (0.2, "B.")], 2),  # the first from another sentence
+        ([(0.6, "A."), (0.05, "B.")], None),  # less than a tenth as likely: not shown
+        ([(0.6, "A."), (0.5, "A.")], None),  # no other sentence
+        ([], None),
+    ],
+)
+def test_an_unsure_reply_shows_a_runner_up_from_another_sentence_when_close(rated, shown):
+    assert alternative(rated) == shown
+
+
+def test_the_runner_up_is_shown_by_every_renderer():
+    from qa.cli import render_answer
+    from ui.mcp_tool import tool_result
+    from ui.render import markdown_reply, unsure_html
+
+    rent = "Rent is due on the 1st of each month."
+    source = Source("lease.md", PASSAGE, 0.9, PASSAGE.index("14 days"), PASSAGE.index("14 days") + 7)
+    runner_up = Alternative("the 1st of each month", rent, 15, 36, "lease.md", 0.2, "page 2")
+    answer = Answer(
+        "when is it due", "14 days", False, 0.4, [source], "r", band="unsure", alternatives=[runner_up]
+    )
+    assert answer.evidence_sentences == ["The deposit of £1,200 is returned within 14 days.", rent]
+    assert answer.to_dict()["alternatives"][0]["sentence"] == rent
+    assert "or:\n  Rent is due on [[the 1st of each month]]." in render_answer(answer, color=False)
+    assert "lease.md, page 2" in render_answer(answer, color=False)
+    assert "Or:" in markdown_reply(answer) and "**the 1st of each month**" in markdown_reply(answer)
+    assert 'qa-alternative">Rent is due on <mark class="qa-answer qa-candidate">the 1st' in (
+        unsure_html(answer) or ""
+    )
+    assert tool_result(answer)[1]["alternatives"][0]["answer"] == "the 1st of each month"
+    sure = Answer("q", "14 days", False, 0.9, [source], "r", band="sure")
+    assert sure.to_dict()["alternatives"] == [] and "Or:" not in markdown_reply(sure)
 
 
 @pytest.mark.parametrize(

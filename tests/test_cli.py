@@ -32,9 +32,10 @@ def test_ask_builds_the_index_from_seeds_and_prints_the_json_contract(fake_confi
     data = json.loads(result.stdout)
     assert set(data) == {
         "question", "answer", "no_answer", "band", "score", "sources", "reader", "timings_ms", "engine",
-        "collection",
+        "collection", "alternatives",
     }  # fmt: skip
     assert data["collection"] == "default"
+    assert data["alternatives"] == []  # a "not sure" reply's runner-up only
     assert data["band"] == "sure"
     assert data["engine"] == "none"  # hash embedder and word-overlap reader: no model runs
     assert data["question"] == EXAMPLE_QUESTION
@@ -80,7 +81,7 @@ def test_ask_prints_each_band_as_such_with_the_real_models(real_index_dir, tmp_p
     )  # fmt: skip
     result = run(unsure, "ask", EXAMPLE_QUESTION)
     assert result.exit_code == 0, result.output
-    hedge, sentence, document, score = result.stdout.splitlines()
+    hedge, sentence, document, *runners_up, score = result.stdout.splitlines()
     assert hedge == "I'm not sure. The closest the documents come is:"
     marked = EXAMPLE_SENTENCE.replace(EXAMPLE_ANSWER, f"[[{EXAMPLE_ANSWER}]]")
     assert sentence == f"  {marked}"  # the closest sentence, the candidate marked
@@ -88,6 +89,13 @@ def test_ask_prints_each_band_as_such_with_the_real_models(real_index_dir, tmp_p
     assert score.startswith("  (score 0.")
     data = json.loads(run(unsure, "ask", EXAMPLE_QUESTION, "--json").stdout)
     assert data["band"] == "unsure" and data["answer"] == EXAMPLE_ANSWER and data["no_answer"] is False
+    # the runner-up from another sentence, when there is one, is printed after it, marked the same way
+    expected = []
+    for also in data["alternatives"]:
+        text, start, end = also["sentence"], also["answer_start"], also["answer_end"]
+        assert text[start:end] == also["text"] and text != EXAMPLE_SENTENCE
+        expected += ["or:", f"  {text[:start]}[[{also['text']}]]{text[end:]}", f"  — {also['document']}"]
+    assert runners_up == expected
 
     result = run(unsure, "ask", OFF_TOPIC_QUESTION)
     assert result.stdout.splitlines()[0] == "The document doesn't say."

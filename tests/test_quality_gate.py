@@ -20,11 +20,12 @@ GATES = {gate.name: gate for gate in GATE_SETS}
 def gate_run(request, real_assistant, tmp_path_factory):
     gate = GATES[request.param]
     assistant = real_assistant
-    if gate.documents is not None:  # the real models, over an index of the set's own documents
+    documents = gate.paths()
+    if documents is not None:  # the real models, over an index of the set's own documents
         from qa import Assistant
 
         assistant = Assistant.from_config(index_dir=tmp_path_factory.mktemp(gate.name), reader="offline")
-        assistant.index([gate.documents], rebuild=True)
+        assistant.index(documents, rebuild=True)
     run = evaluate(assistant, load_dataset(gate.questions).questions)
     return gate, run, json.loads(gate.baseline.read_text(encoding="utf-8"))
 

@@ -284,10 +284,17 @@ def test_a_not_sure_reply_is_a_hedge_on_rest_openai_and_mcp(unsure_assistant):
 
         text, structured = asyncio.run(call())
     assert text == reply
+    runners_up = [
+        {"answer": a["text"], "document": a["document"], "sentence": a["sentence"], "score": a["score"]}
+        for a in served["alternatives"]
+    ]
     assert structured == {
         "band": "unsure", "answer": EXAMPLE_ANSWER, "document": "ap-china-russia-sanctions.txt",
-        "sentence": EXAMPLE_SENTENCE, "score": served["score"],
+        "sentence": EXAMPLE_SENTENCE, "score": served["score"], "alternatives": runners_up,
     }  # fmt: skip
+    for also in served["alternatives"]:  # each runner-up shown after the closest sentence, in bold
+        assert also["sentence"][also["answer_start"] : also["answer_end"]] == also["text"]
+        assert f"**{also['text']}**" in reply.split("Or:", 1)[1]
 
 
 @pytest.mark.slow

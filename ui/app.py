@@ -76,6 +76,7 @@ div.qa-unsure { border-left: 4px solid #f59e0b; padding-left: 10px; }
 div.qa-unsure p.qa-hedge { margin: 0 0 4px; color: #b45309; font-weight: 600; }
 blockquote.qa-closest { margin: 4px 0; font-style: italic; }
 mark.qa-candidate { background: #fed7aa; font-weight: 600; }
+div.qa-unsure p.qa-or { margin: 6px 0 0; color: #b45309; font-size: 0.9em; }
 """
 
 

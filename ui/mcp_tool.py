@@ -117,6 +117,10 @@ def tool_result(answer: Answer, *, named: bool = False) -> tuple[list[types.Text
         "document": evidence.document if evidence else None,
         "sentence": answer.evidence_sentence if evidence else None,
         "score": answer.score,
+        "alternatives": [  # a "not sure" reply's runner-up, from another sentence
+            {"answer": a.text, "document": a.document, "sentence": a.sentence, "score": a.score}
+            for a in answer.alternatives
+        ],
     }
     if named:
         structured["collection"] = answer.collection

@@ -63,10 +63,17 @@ def unsure_html(answer: Answer) -> str | None:
         return None
     sentence, start, end = quote
     marked = highlight(sentence, start, end, kind="qa-answer qa-candidate")
+    also = "".join(
+        '<p class="qa-or">or</p>'
+        f'<blockquote class="qa-closest qa-alternative">'
+        f"{highlight(a.sentence, a.answer_start, a.answer_end, kind='qa-answer qa-candidate')}</blockquote>"
+        f'<p class="qa-doc">{html.escape(_where(a.as_source()))}</p>'
+        for a in answer.alternatives
+    )
     return (
         f'<div class="qa-unsure"><p class="qa-hedge">{html.escape(UNSURE_TEXT)}</p>'
         f'<blockquote class="qa-closest">{marked}</blockquote>'
-        f'<p class="qa-doc">{html.escape(_where(evidence))}</p></div>'
+        f'<p class="qa-doc">{html.escape(_where(evidence))}</p>{also}</div>'
     )
 
 
@@ -170,7 +177,10 @@ def markdown_reply(answer: Answer) -> str:
     if answer.band == UNSURE and evidence is not None and quote is not None:
         sentence, start, end = quote
         quoted = _quoted(replace(evidence, text=sentence, answer_start=start, answer_end=end))
-        return "\n".join([*lines, quoted, "", f"Document: *{markdown_text(_where(evidence))}*"])
+        lines += [quoted, "", f"Document: *{markdown_text(_where(evidence))}*"]
+        for also in (a.as_source() for a in answer.alternatives):
+            lines += ["", "Or:", "", _quoted(also), "", f"Document: *{markdown_text(_where(also))}*"]
+        return "\n".join(lines)
     if evidence is not None and not answer.no_answer:
         return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(_where(evidence))}*"])
     closest = answer.sources[:CLOSEST_SHOWN]

@@ -86,6 +86,16 @@ class SourceOut(BaseModel):
     )
 
 
+class AlternativeOut(BaseModel):
+    text: str = Field(description="The runner-up candidate.")
+    sentence: str = Field(description="Its sentence, the evidence a person reads.")
+    answer_start: int = Field(description="Offset of the candidate in `sentence`.")
+    answer_end: int
+    document: str
+    score: float = Field(description="The probability that it is right.")
+    location: str | None = None
+
+
 class AskResponse(BaseModel):
     """The `qa ask --json` object."""
 
@@ -104,6 +114,11 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
     engine: str = Field("none", description="What ran the models: onnx | torch-bf16 | torch-fp32.")
     collection: str = Field("default", description="The collection that answered.")
+    alternatives: list[AlternativeOut] = Field(
+        default_factory=list,
+        description="Band unsure only: the next candidate from another sentence, when at least a tenth "
+        "as likely as `answer`, so that a person torn between two readings sees both.",
+    )
 
 
 class ErrorOut(BaseModel):

@@ -34,6 +34,20 @@ class GateSet:
     documents: Path | None  # None: the configured seeds
     baseline: Path
 
+    def paths(self) -> list[Path] | None:
+        """What the gate indexes: the documents of `documents` that its questions name (the folder
+        grows as the question set does; a gate stays on what its baseline was recorded over), or
+        the whole folder when its questions name none; None: the seeds."""
+        if self.documents is None:
+            return None
+        rows = [
+            json.loads(line)
+            for line in self.questions.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        named = sorted({row["document"] for row in rows if row.get("document")})
+        return [self.documents / name for name in named] if named else [self.documents]
+
 
 GATE_SETS = (
     GateSet("article", DATA / "article_questions.jsonl", None, DATA / "article_baseline.json"),
@@ -46,13 +60,13 @@ GATE_SETS = (
 )
 
 
-def gate_assistant(index_dir: Path, documents: Path | None = None) -> Any:
+def gate_assistant(index_dir: Path, documents: list[Path] | None = None) -> Any:
     """The assistant the gate measures: offline reader, `documents` (default: the seeds) indexed
     into `index_dir`."""
     from qa.assistant import Assistant
 
     assistant = Assistant.from_config(index_dir=index_dir, reader="offline")
-    assistant.index([documents or assistant.settings.seeds_dir], rebuild=True)
+    assistant.index(documents or [assistant.settings.seeds_dir], rebuild=True)
     return assistant
 
 
@@ -83,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.only and gate.name != args.only:
             continue
         with tempfile.TemporaryDirectory(prefix="qa-baseline-") as tmp:
-            assistant = gate_assistant(Path(tmp), gate.documents)
+            assistant = gate_assistant(Path(tmp), gate.paths())
             run = evaluate(assistant, load_dataset(gate.questions).questions)
         record = baseline_of(run)
         gate.baseline.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -37,7 +37,7 @@ class QuestionResult:
     history_turns: int = 0
     band: str = ""  # sure | unsure | none ("": a run from before the bands, read from `predicted`)
     candidate: str | None = None  # the span a "not sure" reply offered (sure: = predicted)
-    in_view: bool | None = None  # answerable: a right sure answer, or an unsure sentence holding gold
+    in_view: bool | None = None  # answerable: a right sure answer, or an unsure reply's sentences hold gold
 
     @property
     def answerable(self) -> bool:

@@ -97,12 +97,8 @@ def _one(assistant: Any, q: Question, *, reader_only: bool, top_k: int | None) -
     em, f1 = score_answer(predicted, q.answers)
     in_view = None
     if q.answerable:
-        sentence = answer.evidence_sentence if band == "unsure" else None
-        in_view = (
-            f1 >= RIGHT_F1
-            if band == "sure"
-            else sentence is not None and contains_answer(sentence, q.answers)
-        )
+        shown = answer.evidence_sentences if band == "unsure" else []  # the closest, and its runner-up
+        in_view = f1 >= RIGHT_F1 if band == "sure" else any(contains_answer(s, q.answers) for s in shown)
     rank = None if reader_only or not q.answerable else gold_rank([s.text for s in answer.sources], q.answers)
     return QuestionResult(
         id=q.id,

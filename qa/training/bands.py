@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.bands import FEATURES, BandModel
+from qa.bands import FEATURES, BandModel, alternative
 from qa.evaluation.datasets import Question, load_dataset
 from qa.evaluation.metrics import score_answer
 
@@ -111,6 +111,7 @@ class Outcome:
     span: str | None
     sentence: str | None
     probability: float
+    also: str | None = None  # a "not sure" reply's runner-up sentence (qa.bands.alternative)
 
 
 def decide(model: BandModel, a: Asked) -> Outcome:
@@ -125,15 +126,19 @@ def decide(model: BandModel, a: Asked) -> Outcome:
     )
     p, span, sentence = rated[0]
     band = model.band(p, a.closeness)
-    return Outcome(band, span if band != "none" else None, sentence if band != "none" else None, p)
+    if band == "none":
+        return Outcome(band, None, None, p)
+    runner_up = alternative([(q, s) for q, _, s in rated]) if band == "unsure" else None
+    return Outcome(band, span, sentence, p, rated[runner_up][2] if runner_up is not None else None)
 
 
 def in_view(outcome: Outcome, q: Question) -> bool:
-    """A right sure answer, or a "not sure" reply whose sentence holds a gold answer."""
+    """A right sure answer, or a "not sure" reply whose sentence (or its runner-up's) holds a gold answer."""
     if outcome.band == "sure":
         return right(outcome.span or "", q)
     if outcome.band == "unsure":
-        return any(g.lower() in (outcome.sentence or "").lower() for g in q.answers)
+        shown = [s.lower() for s in (outcome.sentence, outcome.also) if s]
+        return any(g.lower() in s for g in q.answers for s in shown)
     return False
 
 
