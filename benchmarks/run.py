@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,28 +273,34 @@ def matmul_ceiling() -> float:
         a = np.random.default_rng(0).random((n, k), dtype=np.float32)
         b = np.random.default_rng(1).random((k, m), dtype=np.float32)
         a @ b
-        best = min(_timed(lambda a=a, b=b: a @ b) for _ in range(5))
-        rates.append(2 * n * k * m / best / 1e9)
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - started)
+        rates.append(2 * n * k * m / min(times) / 1e9)
     return round(max(rates), 1)
 
 
-def _timed(work) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
-def flops_per_token(folder: str, tokens: int) -> float:
-    """Multiply-adds x 2 for one token of a `tokens`-long input through the BERT in `folder`."""
+def flops_counter(folder: str) -> Callable[[list[int]], float]:
+    """flops(lengths): multiply-adds x 2 of inputs of those token counts through the BERT in `folder`
+    (its config read once)."""
     config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
     hidden, inner, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
-    return 2.0 * layers * (4 * hidden * hidden + 2 * hidden * inner + 2 * tokens * hidden)
+
+    def flops(lengths: list[int]) -> float:
+        return sum(
+            2.0 * n * layers * (4 * hidden * hidden + 2 * hidden * inner + 2 * n * hidden) for n in lengths
+        )
+
+    return flops
 
 
-def index_ratio(tmp: Path, paragraphs: int, rounds: int) -> dict:
+def index_ratio(tmp: Path, paragraphs: int, rounds: int, ceiling: float) -> dict:
     """Indexing `paragraphs` SQuAD paragraphs with the project (read, split, embed, keyword index and
     store written) against plain sentence-transformers fp32 `encode` of the same passages (embedding
-    only), alternated in the same minutes; the ratio of passages per second."""
+    only), alternated in the same minutes; the ratio of passages per second, and both rates in
+    GFLOPS against `ceiling` (`matmul_ceiling()`)."""
     from sentence_transformers import SentenceTransformer
 
     from index.embedding import bundled_model_path
@@ -320,8 +327,7 @@ def index_ratio(tmp: Path, paragraphs: int, rounds: int) -> dict:
         project_s.append(time.perf_counter() - started)
     project, st = min(project_s), min(plain_s)
     lengths = [min(len(ids), 256) for ids in plain.tokenizer(texts)["input_ids"]]
-    flops = sum(n * flops_per_token(bundled_model_path(), n) for n in lengths)
-    ceiling = matmul_ceiling()
+    flops = flops_counter(bundled_model_path())(lengths)
     return {
         "paragraphs": paragraphs,
         "passages": report.passages,
@@ -404,9 +410,10 @@ def tutorial_pipeline(passages: list[str], embedder_model: str, reader_model: st
     return ask
 
 
-def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-untyped-def]
+def warm_ratio(assistant, count: int, tmp: Path, ceiling: float) -> dict:  # type: ignore[no-untyped-def]
     """The first `count` article questions asked warm of the project and of the tutorial pipeline,
-    alternating question by question; p50s, their ratio, and the project's split."""
+    alternating question by question; p50s, their ratio, the project's split, and its reading's
+    floor at `ceiling` (GFLOPS, `matmul_ceiling()`)."""
     from index.indexer import passages_for
     from index.reading import read_documents
 
@@ -428,11 +435,11 @@ def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-unt
         ask(questions[0])
     assistant.ask(questions[0])
     spans = assistant._get_pipeline().get_component("reader").spans
-    read_flops: list[float] = []  # what the reader computes per question: the floor of its time
+    read_lengths: list[list[int]] = []  # the windows the reader computes per question: the floor of its time
     windows_of = spans._logits
 
     def counted(windows):  # type: ignore[no-untyped-def]
-        read_flops.append(sum(len(w.ids) * flops_per_token(spans.model, len(w.ids)) for w in windows))
+        read_lengths.append([len(w.ids) for w in windows])  # only noted here: counted after the timing
         return windows_of(windows)
 
     spans._logits = counted
@@ -451,7 +458,8 @@ def warm_ratio(assistant, count: int, tmp: Path) -> dict:  # type: ignore[no-unt
             theirs[name].append((time.perf_counter() - started) * 1000)
     spans._logits = windows_of
     p50 = statistics.median(ours)
-    ceiling = matmul_ceiling()
+    flops = flops_counter(spans.model)
+    read_flops = [flops(lengths) for lengths in read_lengths]
     found = {
         "questions": len(questions),
         "passages": len(passages),
@@ -530,18 +538,19 @@ def engines_run(args: argparse.Namespace) -> dict:
 
     result: dict = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_line()}
     result["engine_table"] = engine_table()
+    ceiling = matmul_ceiling()  # once: the warm and indexing figures are both set against it
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         seeds_index = tmp_path / "seeds-index"
         assistant = Assistant.from_config(index_dir=seeds_index, reader="offline")
         assistant.index([ROOT / "seeds"], rebuild=True)
         assistant.warm_up()
-        result["warm"] = warm_ratio(assistant, args.questions, tmp_path)
+        result["warm"] = warm_ratio(assistant, args.questions, tmp_path, ceiling)
         print("warm", json.dumps(result["warm"]), flush=True)
         result["followup"] = followup_cost(assistant)
         print("follow-up", json.dumps(result["followup"]), flush=True)
         if SQUAD.exists():
-            result["indexing"] = index_ratio(tmp_path, args.squad_paragraphs, args.rounds)
+            result["indexing"] = index_ratio(tmp_path, args.squad_paragraphs, args.rounds, ceiling)
             print("indexing", json.dumps(result["indexing"]), flush=True)
         cold_ask(seeds_index, 1)
         result["cold_ask"] = cold_ask(seeds_index, args.cold_runs)
