@@ -1,5 +1,6 @@
 """The fixed inputs on which index/engine_choice.py times each engine and judges its outputs against
-torch fp32: 8 passages and 4 queries for an embedder, 8 (question, sentence) pairs for a reader."""
+torch fp32: 8 passages and 4 queries for an embedder, 8 (question, sentence) pairs for a reader or a
+classifier (qa/verifier.py)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,9 @@ class Probe:
     def judge(self, reference: list[np.ndarray], found: list[np.ndarray]) -> tuple[bool, str]:
         if self.task == "embed":
             return self._judge_embeddings(reference[0], found[0])
+        if self.task == "classify":
+            drift = float(np.max(np.abs(reference[0] - found[0])))
+            return drift <= MAX_LOGIT_DRIFT, f"logits within {drift:.3f}"
         return self._judge_spans(reference, found)
 
     def _pooled(self, hidden: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ ENGINES = (ONNX, ONNX_INT8, BF16, FP32)
 TASKS = {  # what a task's encoder returns, in order
     "embed": ("last_hidden_state",),
     "qa": ("start_logits", "end_logits"),
+    "classify": ("logits",),  # a sequence classifier (qa/verifier.py)
 }
 WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 FORMAT = 1  # bump to invalidate every cached export (e.g. a different export recipe)
@@ -123,10 +124,11 @@ def content_hash(folder: str | Path) -> str:
 
 
 def _torch_model(folder: str, task: str) -> Any:
-    from transformers import AutoModel, AutoModelForQuestionAnswering
+    from transformers import AutoModel, AutoModelForQuestionAnswering, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
-    loader = AutoModelForQuestionAnswering if task == "qa" else AutoModel
+    loaders = {"qa": AutoModelForQuestionAnswering, "classify": AutoModelForSequenceClassification}
+    loader = loaders.get(task, AutoModel)
     # no "Loading weights: 100% ..." bar on the user's terminal: loading is not long work
     shown = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -262,7 +264,7 @@ _lock = threading.Lock()
 
 
 def load_encoder(folder: str | Path, task: str, engine: str | None = None) -> Encoder:
-    """The model in `folder` for `task` ("embed" | "qa") on `engine` (default: $QA_ENGINE, else
+    """The model in `folder` for `task` ("embed" | "qa" | "classify") on `engine` (default: $QA_ENGINE, else
     auto: the engine measured fastest for it on this CPU), falling back to torch fp32. Loaded once
     per process and shared (the pipeline's embedder and the reader's sentence picker use one)."""
     if task not in TASKS:

@@ -36,7 +36,7 @@ class Source:
 @dataclass(frozen=True)
 class Alternative:
     """A "not sure" reply's runner-up: the next candidate from another sentence, shown after the
-    closest one when it is at least a tenth as likely (qa/bands.py `alternative`), so that a person
+    closest one when it is at least a tenth as likely (qa/bands.py `alternatives`), so that a person
     torn between two readings sees both. `answer_start`/`answer_end` mark `text` in `sentence`."""
 
     text: str

@@ -21,9 +21,10 @@ from haystack import Pipeline
 from index.embedding import embedding_dim, model_identity, text_embedder
 from index.indexer import Indexer, IndexReport
 from index.stores import IndexSpec, IndexView, PassageStore
+from qa import verifier
 from qa.answer import NONE, UNSURE, Alternative, Answer, Source
 from qa.answerability import Calibrator, signals
-from qa.bands import BandModel, alternative, candidates, quote
+from qa.bands import BandModel, alternatives, candidates, quote
 from qa.collections import Shelf, Slot
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
@@ -68,6 +69,7 @@ class Assistant:
         self._choice: ReaderChoice | None = None
         self._calibrator: Calibrator | None = None
         self._bands: BandModel | None = None
+        self._verifier: verifier.Verifier | None = None  # a second opinion on each candidate
         self._indexer: Indexer | None = None
 
     # ---- construction -------------------------------------------------------------------------
@@ -217,6 +219,10 @@ class Assistant:
                     self._calibrator = calibrator
                     bands = BandModel.load(model_dir if self.settings.bands else None, calibrator.threshold)
                     self._bands = bands if default is None else replace(bands, sure=default)
+                    # the reader's verifier, when it has one (its signal is fitted into bands.json)
+                    self._verifier = verifier.load(model_dir) if self.settings.bands else None
+                    if self._verifier is not None:
+                        self._verifier.warm_up()
                     self._retriever = retriever
                     self._pipeline = pipe
         return self._pipeline
@@ -348,7 +354,7 @@ class Assistant:
         assert self._calibrator is not None and self._choice is not None and self._bands is not None
         reader: Any = self._get_pipeline().get_component("reader")
         factor = float(getattr(getattr(reader, "spans", None), "calibration_factor", 1.0))
-        found = candidates(query, answers, factor)
+        found = candidates(query, answers, factor, self._verifier)
         readings = [
             signals(
                 c.answer.score, c.answer.document.meta, query, c.answer.document.content or "", c.answer.meta
@@ -378,8 +384,8 @@ class Assistant:
                     location=doc.meta.get("location"),
                 )
             )
-        runner_up = alternative([(c.probability, c.sentence) for c in rated]) if band == UNSURE else None
-        alternatives = [] if runner_up is None else [_alternative(rated[runner_up])]
+        shown = alternatives([(c.probability, c.sentence) for c in rated]) if band == UNSURE else []
+        runners_up = [_alternative(rated[i]) for i in shown]
         decide_ms = (time.perf_counter() - deciding) * 1000
         total = (time.perf_counter() - started) * 1000
         return Answer(
@@ -404,7 +410,7 @@ class Assistant:
             candidates=[(c.answer.data, c.probability, c.values, c.sentence) for c in rated],
             engine=self.engine,
             collection=collection,
-            alternatives=alternatives,
+            alternatives=runners_up,
         )
 
 

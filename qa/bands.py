@@ -29,6 +29,8 @@ from typing import Any
 from index.keyword import STOPWORDS, tokenize, word_overlap
 from index.splitting import sentences_around
 from qa.errors import ConfigError
+from qa.verifier import FOLDER as VERIFIER_FOLDER
+from qa.verifier import load as load_verifier
 
 FILE = "bands.json"
 FEATURES = (
@@ -43,6 +45,7 @@ FEATURES = (
     "reader_rank",  # 1 / (1 + its place in the reader's own ranking)
     "sentence_overlap",  # share of the question's content words in the sentence it came from
     "span_words",  # its length in words, up to 10, over 10
+    "verifier",  # the verifier's logit for the span in its sentence (qa/verifier.py; 0 without one)
 )
 
 _MONTHS = (  # "may" only beside a number ("3 May", "May 2024"): "you may cancel" is no date
@@ -126,7 +129,17 @@ class Candidate:
     probability: float = 0.0
 
 
-ALTERNATIVE_SHARE = 0.1  # a "not sure" reply's runner-up is shown when at least this share as likely
+# The verifier reads the reader's VERIFIED best candidates only: each costs as much as reading a
+# sentence (8 cost 40-50 ms here), and on the own-documents set 2 kept what 8 gave (docs/reader.md).
+# The others get UNVERIFIED, about the 10th percentile of its logits there: the reader's third
+# choice is rarely right.
+VERIFIED = 2
+UNVERIFIED = -4.0
+ALTERNATIVE_SHARE = 0.1  # a "not sure" reply's runners-up are shown when at least this share as likely
+# ... at most this many, each from another sentence: two put the answer in view a little more often
+# (held-out half 80.8 -> 81.2, calibration half 81.9 -> 84.2, article set 83.5 either way), but the
+# example question's reply then no longer fits a laptop's chat window (docs/evaluation.md)
+RUNNERS_UP = 1
 
 
 def quote(answer: Any) -> tuple[str, int, int]:
@@ -140,34 +153,45 @@ def quote(answer: Any) -> tuple[str, int, int]:
     return text[around.start : around.end], span.start - around.start, span.end - around.start
 
 
-def alternative(rated: Sequence[tuple[float, str]], share: float = ALTERNATIVE_SHARE) -> int | None:
+def alternatives(
+    rated: Sequence[tuple[float, str]], share: float = ALTERNATIVE_SHARE, most: int = RUNNERS_UP
+) -> list[int]:
     """Which of `rated` ((probability, sentence), best first) a "not sure" reply shows after the best:
-    the first from another sentence, when it is at least `share` as likely as the best. On the
-    own-documents set's held-out half, a right sure answer or the best candidate's sentence put a
-    gold answer in view for 68% of the answerable questions; with the runner-up's, 81%
+    the next `most` from other sentences (one each), those at least `share` as likely as the best.
+    On the own-documents set's held-out half, a right sure answer or the best candidate's sentence put
+    a gold answer in view for 67.9% of the answerable questions, with one runner-up's 80.8%
     (docs/evaluation.md)."""
     if not rated:
-        return None
+        return []
     best, sentence = rated[0]
+    shown: list[int] = []
+    seen = {sentence}
     for i, (probability, other) in enumerate(rated[1:], start=1):
-        if other != sentence:
-            return i if probability >= share * best else None
-    return None
+        if len(shown) == most or probability < share * best:
+            break
+        if other not in seen:
+            seen.add(other)
+            shown.append(i)
+    return shown
 
 
 def _squash(margin: float, factor: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, margin * factor))))
 
 
-def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> list[Candidate]:
-    """The reader's answers with their signals, those that only repeat the question left out."""
+def candidates(
+    question: str, answers: Sequence[Any], factor: float = 1.0, verifier: Any = None
+) -> list[Candidate]:
+    """The reader's answers with their signals, those that only repeat the question left out;
+    `verifier` (qa/verifier.py), when given, rates the reader's VERIFIED best spans in their sentences."""
     found = [a for a in answers if a.data and a.data.strip() and a.document is not None]
     # the question as the reader read it (typos put right, qa/phrasing.py), when it says
     question = next((str(a.meta["question"]) for a in found if a.meta.get("question")), question)
     asked = {w for w in tokenize(question) if w not in STOPWORDS}
     ranks = [_squash(float(a.meta.get("null_margin", 0.0)), factor) for a in found]
     total = sum(ranks) or 1.0
-    out = []
+    out: list[Candidate] = []
+    quotes: list[tuple[str, int, int]] = []
     for i, a in enumerate(found):
         span = a.data.strip()
         repeated = echo(question, span)
@@ -184,7 +208,7 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
             for b, r in zip(found, ranks, strict=True)
             if low not in b.data.lower() and b.data.lower() not in low
         ]
-        sentence = quote(a)[0]
+        sentence, start, end = quote(a)
         out.append(
             Candidate(
                 a,
@@ -200,10 +224,18 @@ def candidates(question: str, answers: Sequence[Any], factor: float = 1.0) -> li
                     "reader_rank": 1.0 / (1 + i),
                     "sentence_overlap": word_overlap(asked, sentence),
                     "span_words": min(len(span.split()), 10) / 10,
+                    "verifier": 0.0,
                 },
                 sentence,
             )
         )
+        quotes.append((sentence, start, end))
+    if verifier is not None:
+        for candidate in out:
+            candidate.values["verifier"] = UNVERIFIED
+        logits = verifier.logits(question, quotes[:VERIFIED])
+        for candidate, logit in zip(out[:VERIFIED], logits, strict=True):
+            candidate.values["verifier"] = logit
     return out
 
 
@@ -259,6 +291,11 @@ class BandModel:
             raise ConfigError(f"{path}: unknown signals {unknown}; {refit}")
         if len(weights) != len(names):
             raise ConfigError(f"{path}: {len(weights)} weights for {len(names)} signals; {refit}")
+        if "verifier" in names and load_verifier(model_dir) is None:
+            raise ConfigError(
+                f"{path} weighs the verifier's opinion but {path.parent / VERIFIER_FOLDER} holds no "
+                f"verifier; put it back (`python -m qa.training.verifier`) or {refit}"
+            )
         return model
 
     def save(self, model_dir: str | Path, extra: dict | None = None) -> None:

@@ -1,5 +1,5 @@
-"""`qa engines`: measure which engine runs the embedder and the reader fastest on this CPU (with the
-same results as torch fp32), record the choice, and print the table it measured
+"""`qa engines`: measure which engine runs the embedder, the reader and its verifier fastest on this CPU
+(with the same results as torch fp32), record the choice, and print the table it measured
 (index/engine_choice.py)."""
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ def model_folders(settings: Any) -> dict[str, tuple[str, str] | None]:
     embedder = (bundled_model_path(), "embed") if settings.embedding_model == BUNDLED else None
     choice = choose_reader(settings)
     offline = choice.kind == "offline" and choice.model != OVERLAP and Path(choice.model).is_dir()
-    return {"embedder": embedder, "reader": (choice.model, "qa") if offline else None}
+    from qa.verifier import load
+
+    checker = load(choice.model) if offline else None
+    return {
+        "embedder": embedder,
+        "reader": (choice.model, "qa") if offline else None,
+        "verifier": (checker.folder, "classify") if checker is not None else None,
+    }
 
 
 def measure_all(settings: Any, *, refresh: bool = True) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from qa.answer import Alternative, Answer, Source
 from qa.bands import (
     FEATURES,
     BandModel,
-    alternative,
+    alternatives,
     candidates,
     echo,
     kind_fit,
@@ -91,7 +91,10 @@ def test_the_model_picks_its_best_candidate_and_bands_it():
 
 
 def test_bands_json_round_trips_and_an_unknown_signal_says_how_to_refit(tmp_path):
-    model = BandModel(weights=tuple(range(len(FEATURES))), bias=-1.5, sure=0.7, close=0.4)
+    unverified = tuple(f for f in FEATURES if f != "verifier")  # no verifier in tmp_path
+    model = BandModel(
+        weights=tuple(range(len(unverified))), bias=-1.5, sure=0.7, close=0.4, features=unverified
+    )
     model.save(tmp_path)
     assert BandModel.load(tmp_path, sure=0.1) == model
     data = json.loads((tmp_path / "bands.json").read_text())
@@ -101,7 +104,7 @@ def test_bands_json_round_trips_and_an_unknown_signal_says_how_to_refit(tmp_path
         BandModel.load(tmp_path, sure=0.1)
     data["features"] = list(FEATURES[:2])
     (tmp_path / "bands.json").write_text(json.dumps(data))
-    with pytest.raises(ConfigError, match=r"11 weights for 2 signals"):
+    with pytest.raises(ConfigError, match=rf"{len(unverified)} weights for 2 signals"):
         BandModel.load(tmp_path, sure=0.1)
     (tmp_path / "bands.json").write_text("{not json")
     with pytest.raises(ConfigError, match=r"not a band model"):
@@ -133,14 +136,17 @@ def test_an_unsure_reply_is_worded_as_a_hedge_with_its_sentence():
 @pytest.mark.parametrize(
     ("rated", "shown"),
     [
-        ([(0.6, "A."), (0.3, "A."), (0.2, "B.")], 2),  # the first from another sentence
-        ([(0.6, "A."), (0.05, "B.")], None),  # less than a tenth as likely: not shown
-        ([(0.6, "A."), (0.5, "A.")], None),  # no other sentence
-        ([], None),
+        ([(0.6, "A."), (0.3, "A."), (0.2, "B.")], [2]),  # the first from another sentence
+        ([(0.6, "A."), (0.3, "B."), (0.2, "C.")], [1]),  # one runner-up
+        ([(0.6, "A."), (0.05, "B.")], []),  # less than a tenth as likely: not shown
+        ([(0.6, "A."), (0.5, "A.")], []),  # no other sentence
+        ([], []),
     ],
 )
-def test_an_unsure_reply_shows_a_runner_up_from_another_sentence_when_close(rated, shown):
-    assert alternative(rated) == shown
+def test_an_unsure_reply_shows_runners_up_from_other_sentences_when_close(rated, shown):
+    assert alternatives(rated) == shown
+    more = [(0.6, "A."), (0.3, "B."), (0.2, "B."), (0.1, "C."), (0.01, "D.")]
+    assert alternatives(more, most=3) == [1, 3]  # one a sentence, none under a tenth as likely
 
 
 def test_the_runner_up_is_shown_by_every_renderer():

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.bands import FEATURES, BandModel, alternative
+from qa.bands import FEATURES, BandModel, alternatives
 from qa.evaluation.datasets import Question, load_dataset
-from qa.evaluation.metrics import score_answer
+from qa.evaluation.metrics import contains_answer, score_answer
 
 logger = logging.getLogger(__name__)
 RIGHT_F1 = 0.5
@@ -86,9 +86,11 @@ def right(span: str, q: Question) -> bool:
     return q.answerable and score_answer(span, q.answers)[1] >= RIGHT_F1
 
 
-def fit(asked: list[Asked], l2: float = 1.0) -> tuple[np.ndarray, float]:
+def fit(
+    asked: list[Asked], l2: float = 1.0, features: tuple[str, ...] = FEATURES
+) -> tuple[np.ndarray, float]:
     """Logistic regression on every candidate row (Newton's method, L2 on the weights)."""
-    x = np.array([[values[f] for f in FEATURES] for a in asked for _, values, _ in a.rows], dtype=float)
+    x = np.array([[values[f] for f in features] for a in asked for _, values, _ in a.rows], dtype=float)
     y = np.array([right(span, a.question) for a in asked for span, _, _ in a.rows], dtype=float)
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
@@ -111,7 +113,7 @@ class Outcome:
     span: str | None
     sentence: str | None
     probability: float
-    also: str | None = None  # a "not sure" reply's runner-up sentence (qa.bands.alternative)
+    also: tuple[str, ...] = ()  # a "not sure" reply's runners-up's sentences (qa.bands.alternatives)
 
 
 def decide(model: BandModel, a: Asked) -> Outcome:
@@ -128,17 +130,16 @@ def decide(model: BandModel, a: Asked) -> Outcome:
     band = model.band(p, a.closeness)
     if band == "none":
         return Outcome(band, None, None, p)
-    runner_up = alternative([(q, s) for q, _, s in rated]) if band == "unsure" else None
-    return Outcome(band, span, sentence, p, rated[runner_up][2] if runner_up is not None else None)
+    shown = alternatives([(q, s) for q, _, s in rated]) if band == "unsure" else []
+    return Outcome(band, span, sentence, p, tuple(rated[i][2] for i in shown))
 
 
 def in_view(outcome: Outcome, q: Question) -> bool:
-    """A right sure answer, or a "not sure" reply whose sentence (or its runner-up's) holds a gold answer."""
+    """A right sure answer, or a "not sure" reply whose sentence (or a runner-up's) holds a gold answer."""
     if outcome.band == "sure":
         return right(outcome.span or "", q)
-    if outcome.band == "unsure":
-        shown = [s.lower() for s in (outcome.sentence, outcome.also) if s]
-        return any(g.lower() in s for g in q.answers for s in shown)
+    if outcome.band == "unsure":  # as `qa eval` and benchmarks/bands.py judge it
+        return any(contains_answer(s, q.answers) for s in (outcome.sentence, *outcome.also) if s)
     return False
 
 
@@ -199,14 +200,20 @@ def main(argv: list[str] | None = None) -> None:
     with (args.work / "asked.pkl").open("wb") as f:  # the lab's record, to refit without asking again
         pickle.dump(asked, f)
     calibrate = [a for a in asked if a.half == "calibrate"]
-    weights, bias = fit(calibrate)
+    # the verifier's signal only when the reader has one (without, it is 0 on every row)
+    verified = any(values["verifier"] for a in asked for _, values, _ in a.rows)
+    features = FEATURES if verified else tuple(f for f in FEATURES if f != "verifier")
+    weights, bias = fit(calibrate, features=features)
     model = thresholds(
-        BandModel(tuple(float(w) for w in weights), bias), calibrate, args.precision, args.lost
+        BandModel(tuple(float(w) for w in weights), bias, features=features),
+        calibrate,
+        args.precision,
+        args.lost,
     )
     report = {half: figures(model, [a for a in asked if a.half == half]) for half in ("calibrate", "report")}
     for half, numbers in report.items():
         logger.info("%s: %s", half, json.dumps(numbers))
-    logger.info("weights: %s", dict(zip(FEATURES, np.round(weights, 3), strict=True)))
+    logger.info("weights: %s", dict(zip(features, np.round(weights, 3), strict=True)))
     if args.out:
         model.save(
             args.out, {"fitted_on": str(args.folder / "split.json") + " calibrate half", "figures": report}
