@@ -130,7 +130,7 @@ class Candidate:
 
 
 # The verifier reads the reader's VERIFIED best candidates only: each costs as much as reading a
-# sentence (8 cost 40-50 ms here), and on the own-documents set 2 kept what 8 gave (docs/reader.md).
+# sentence (all 8 cost 49-72 ms p50 here), and on the own-documents set 2 kept what 8 gave (docs/reader.md).
 # The others get UNVERIFIED, about the 10th percentile of its logits there: the reader's third
 # choice is rarely right.
 VERIFIED = 2
