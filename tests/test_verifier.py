@@ -45,7 +45,7 @@ def test_the_readers_best_candidates_get_the_verifiers_opinion_of_their_span_in_
     )
     assert VERIFIED == 2  # the third is not asked about: it costs a sentence's reading
     assert [c.values["verifier"] for c in found] == [7.0, 6.0, UNVERIFIED]
-    ((question, quotes),) = verifier.asked  # one call a question, all candidates at once
+    ((question, quotes),) = verifier.asked  # one call a question, for the best two at once
     assert question == "how long until the deposit comes back"
     assert [marked(*q) for q in quotes] == [
         "The deposit of £1,200 is returned within « 14 days ».",
