@@ -24,7 +24,7 @@ from index.stores import IndexSpec, IndexView, PassageStore
 from qa import verifier
 from qa.answer import NONE, UNSURE, Alternative, Answer, Source
 from qa.answerability import Calibrator, signals
-from qa.bands import BandModel, alternatives, candidates, quote
+from qa.bands import BandModel, alternatives, candidates
 from qa.collections import Shelf, Slot
 from qa.config import Settings, load_settings
 from qa.errors import BadInputError, IndexMissingError
@@ -417,12 +417,11 @@ class Assistant:
 def _alternative(candidate: Any) -> Alternative:
     """A rated candidate as a "not sure" reply's runner-up, marked in its sentence."""
     answer = candidate.answer
-    sentence, start, end = quote(answer)
     return Alternative(
         text=answer.data,
-        sentence=sentence,
-        answer_start=start,
-        answer_end=end,
+        sentence=candidate.sentence,
+        answer_start=candidate.span[0],
+        answer_end=candidate.span[1],
         document=answer.document.meta["document"],
         score=round(candidate.probability, 4),
         location=answer.document.meta.get("location"),

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,7 @@ class Candidate:
     values: dict[str, float]
     sentence: str  # the sentence(s) of its passage that hold the span: the evidence a person reads
     probability: float = 0.0
+    span: tuple[int, int] = (0, 0)  # the span's offsets in `sentence` (qa.bands.quote)
 
 
 # The verifier reads the reader's VERIFIED best candidates only: each costs as much as reading a
@@ -191,7 +192,6 @@ def candidates(
     ranks = [_squash(float(a.meta.get("null_margin", 0.0)), factor) for a in found]
     total = sum(ranks) or 1.0
     out: list[Candidate] = []
-    quotes: list[tuple[str, int, int]] = []
     for i, a in enumerate(found):
         span = a.data.strip()
         repeated = echo(question, span)
@@ -227,13 +227,13 @@ def candidates(
                     "verifier": 0.0,
                 },
                 sentence,
+                span=(start, end),
             )
         )
-        quotes.append((sentence, start, end))
     if verifier is not None:
         for candidate in out:
             candidate.values["verifier"] = UNVERIFIED
-        logits = verifier.logits(question, quotes[:VERIFIED])
+        logits = verifier.logits(question, [(c.sentence, *c.span) for c in out[:VERIFIED]])
         for candidate, logit in zip(out[:VERIFIED], logits, strict=True):
             candidate.values["verifier"] = logit
     return out
@@ -260,7 +260,7 @@ class BandModel:
         """`found` with their probabilities, best first (`fallback`: the probability of each without
         a fitted model, e.g. the reader's answerability; then the reader's order stands)."""
         rated = [
-            Candidate(c.answer, c.values, c.sentence, self.probability(c.values, f))
+            replace(c, probability=self.probability(c.values, f))
             for c, f in zip(found, fallback, strict=True)
         ]
         if self.weights is None:
