@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 
+from index.engines import padded
+
 BUNDLED = "bundled"
 HASH = "hash"
 BUNDLED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -137,12 +139,7 @@ class MeanPooledModel:
         vectors: list[np.ndarray] = [out[0]] * len(texts)
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(encodings[i].ids)
-                ids[row, :n], mask[row, :n] = encodings[i].ids, 1
+            ids, mask = padded([encodings[i] for i in batch])
             hidden = self.encoder.run(ids, mask)[0]
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

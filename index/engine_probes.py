@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from index.engines import Encoder
+from index.engines import Encoder, padded
 
 MIN_COSINE = 0.999
 TOP_PASSAGES = 3
@@ -52,15 +52,6 @@ READINGS = [  # the reader's probe: (question, sentence) pairs, read in one batc
 ]
 
 
-def _batch(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros((len(encodings), width), dtype=np.int64)
-    for row, e in enumerate(encodings):
-        ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
-    return ids, mask
-
-
 def _tokenizer(folder: str) -> Any:
     from tokenizers import Tokenizer
 
@@ -77,16 +68,16 @@ class Probe:
         self.task = task
         tokenizer = _tokenizer(folder)
         if task == "embed":
-            self.inputs = [_batch(tokenizer.encode_batch(PASSAGES + QUERIES))]
+            self.inputs = [padded(tokenizer.encode_batch(PASSAGES + QUERIES))]
             # what is timed: a batch of passages as indexing embeds them, and one question
             self.timed = [
-                _batch(tokenizer.encode_batch(PASSAGES)),
-                _batch(tokenizer.encode_batch(QUERIES[:1])),
+                padded(tokenizer.encode_batch(PASSAGES)),
+                padded(tokenizer.encode_batch(QUERIES[:1])),
             ]
         else:
             encodings = tokenizer.encode_batch(list(READINGS))
             self.context = [np.array([s == 1 for s in e.sequence_ids]) for e in encodings]
-            self.inputs = [_batch(encodings)]
+            self.inputs = [padded(encodings)]
             self.timed = self.inputs
 
     def outputs(self, encoder: Encoder) -> list[np.ndarray]:

@@ -65,6 +65,17 @@ class Encoder:
         return self._run(input_ids.astype(np.int64), attention_mask.astype(np.int64))
 
 
+def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(input_ids, attention_mask) of tokenizer encodings (unpadded) as one batch, padded with 0 to
+    the longest: what `Encoder.run` takes."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
+    return ids, mask
+
+
 def requested_engine() -> str:
     value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
     if value != "auto" and value not in ENGINES:
@@ -297,4 +308,13 @@ def load_encoder(folder: str | Path, task: str, engine: str | None = None) -> En
     raise EngineError(f"no engine could load {folder}")  # pragma: no cover - FP32 raises above
 
 
-__all__ = ["ENGINES", "Encoder", "EngineError", "content_hash", "cpu_has_bf16", "load_encoder", "load_fresh"]
+__all__ = [
+    "ENGINES",
+    "Encoder",
+    "EngineError",
+    "content_hash",
+    "cpu_has_bf16",
+    "load_encoder",
+    "load_fresh",
+    "padded",
+]

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from index.engines import padded
+
 CALIBRATION = 0.1  # Haystack's calibration_factor: probability = sigmoid(0.1 x (start + end logit))
 ANSWERS_PER_WINDOW = 20
 MAX_ANSWER_TOKENS = 30  # a span longer than this is a clause, not an answer (SQuAD decoders use 15-30)
@@ -108,12 +110,7 @@ class SpanModel:
         starts: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(windows)
         ends = list(starts)
         for group in similar_lengths(lengths):
-            width = max(lengths[i] for i in group)
-            ids = np.zeros((len(group), width), dtype=np.int64)
-            mask = np.zeros((len(group), width), dtype=np.int64)
-            for row, i in enumerate(group):
-                ids[row, : lengths[i]], mask[row, : lengths[i]] = windows[i].ids, windows[i].attention_mask
-            start, end = self.encoder.run(ids, mask)
+            start, end = self.encoder.run(*padded([windows[i] for i in group]))
             for row, i in enumerate(group):
                 starts[i], ends[i] = start[row, : lengths[i]], end[row, : lengths[i]]
         return starts, ends

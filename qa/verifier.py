@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from index.engines import padded
 
 FOLDER = "verifier"  # inside the reader's folder
 OPEN, CLOSE = "« ", " »"
@@ -54,12 +54,7 @@ class Verifier:
             return []
         self.warm_up()
         encodings = self.tokenizer.encode_batch([(question, marked(*q)) for q in quotes])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, e.attention_mask
-        return [float(x) for x in self.encoder.run(ids, mask)[0][:, 0]]
+        return [float(x) for x in self.encoder.run(*padded(encodings))[0][:, 0]]
 
 
 def load(reader_folder: str | Path | None) -> Verifier | None:
