@@ -32,6 +32,11 @@ class Source:
     def has_answer(self) -> bool:
         return self.answer_start is not None
 
+    @property
+    def where(self) -> str:
+        """Its document and, where it has one, its place in it: "report.pdf, page 3"."""
+        return f"{self.document}, {self.location}" if self.location else self.document
+
 
 @dataclass(frozen=True)
 class Alternative:

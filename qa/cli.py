@@ -118,25 +118,22 @@ def render_answer(answer: Answer, color: bool) -> str:
     evidence = answer.evidence
     if quote is not None and evidence is not None:  # the hedge, then the closest sentence, marked
         sentence, start, end = quote
-        where = f"{evidence.document}, {evidence.location}" if evidence.location else evidence.document
         hedge = click.style(UNSURE_TEXT, bold=True, fg="yellow") if color else UNSURE_TEXT
         marked = _marked(sentence, start, end, color)
         score = f"  (score {answer.score:.2f}, reader {answer.reader})"
-        lines = [hedge, f"  {marked}", f"  — {where}"]
+        lines = [hedge, f"  {marked}", f"  — {evidence.where}"]
         for also in answer.alternatives:  # the runner-up, from another sentence
-            at = f"{also.document}, {also.location}" if also.location else also.document
             lines += [
                 "or:",
                 f"  {_marked(also.sentence, also.answer_start, also.answer_end, color)}",
-                f"  — {at}",
+                f"  — {also.as_source().where}",
             ]
         return "\n".join([*lines, score])
     lines = [click.style(answer.display_text, bold=True) if color else answer.display_text]
     lines.append(f"  (score {answer.score:.2f}, reader {answer.reader})")
     if evidence is not None and evidence.answer_start is not None and evidence.answer_end is not None:
-        where = f"{evidence.document}, {evidence.location}" if evidence.location else evidence.document
-        lines += ["", f"Source: {where}", _marked(evidence.text, evidence.answer_start,
-                                                             evidence.answer_end, color)]  # fmt: skip
+        marked = _marked(evidence.text, evidence.answer_start, evidence.answer_end, color)
+        lines += ["", f"Source: {evidence.where}", marked]
     elif answer.sources:
         lines += ["", "Closest passage:", f"{answer.sources[0].document}: {answer.sources[0].text}"]
     return "\n".join(lines)

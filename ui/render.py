@@ -67,13 +67,13 @@ def unsure_html(answer: Answer) -> str | None:
         '<p class="qa-or">or</p>'
         f'<blockquote class="qa-closest qa-alternative">'
         f"{highlight(a.sentence, a.answer_start, a.answer_end, kind='qa-answer qa-candidate')}</blockquote>"
-        f'<p class="qa-doc">{html.escape(_where(a.as_source()))}</p>'
+        f'<p class="qa-doc">{html.escape(a.as_source().where)}</p>'
         for a in answer.alternatives
     )
     return (
         f'<div class="qa-unsure"><p class="qa-hedge">{html.escape(UNSURE_TEXT)}</p>'
         f'<blockquote class="qa-closest">{marked}</blockquote>'
-        f'<p class="qa-doc">{html.escape(_where(evidence))}</p>{also}</div>'
+        f'<p class="qa-doc">{html.escape(evidence.where)}</p>{also}</div>'
     )
 
 
@@ -89,7 +89,7 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
             "role": "assistant",
             "content": _searched_for(answer) + passage_html(evidence),
             "metadata": {
-                "title": f"{title}: {markdown_text(_where(evidence))}",  # a name is text, never markup
+                "title": f"{title}: {markdown_text(evidence.where)}",  # a name is text, never markup
                 "log": f"score {answer.score:.2f}",
                 **status,
             },
@@ -99,7 +99,7 @@ def evidence_message(answer: Answer, *, open_: bool = False) -> dict:
         body = "<p>No passage came close.</p>"
     else:
         body = "".join(
-            f'<p class="qa-doc"><strong>{html.escape(_where(s))}</strong> · relevance {s.score:.2f}</p>'
+            f'<p class="qa-doc"><strong>{html.escape(s.where)}</strong> · relevance {s.score:.2f}</p>'
             + passage_html(s)
             for s in closest
         )
@@ -153,11 +153,6 @@ def document_rows(documents: dict[str, int]) -> list[list]:
     return [[name, count] for name, count in sorted(documents.items(), key=lambda kv: kv[0].lower())]
 
 
-def _where(source: Source) -> str:
-    """A source's document and, where it has one, its place in it: "report.pdf, page 3"."""
-    return f"{source.document}, {source.location}" if source.location else source.document
-
-
 def _quoted(source: Source) -> str:
     """A passage as a Markdown quote, its answer span (if any) in bold; the text shown literally."""
     text, start, end = source.text, source.answer_start, source.answer_end
@@ -177,16 +172,16 @@ def markdown_reply(answer: Answer) -> str:
     if answer.band == UNSURE and evidence is not None and quote is not None:
         sentence, start, end = quote
         quoted = _quoted(replace(evidence, text=sentence, answer_start=start, answer_end=end))
-        lines += [quoted, "", f"Document: *{markdown_text(_where(evidence))}*"]
+        lines += [quoted, "", f"Document: *{markdown_text(evidence.where)}*"]
         for also in (a.as_source() for a in answer.alternatives):
-            lines += ["", "Or:", "", _quoted(also), "", f"Document: *{markdown_text(_where(also))}*"]
+            lines += ["", "Or:", "", _quoted(also), "", f"Document: *{markdown_text(also.where)}*"]
         return "\n".join(lines)
     if evidence is not None and not answer.no_answer:
-        return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(_where(evidence))}*"])
+        return "\n".join([*lines, _quoted(evidence), "", f"Source: *{markdown_text(evidence.where)}*"])
     closest = answer.sources[:CLOSEST_SHOWN]
     if not closest:
         return "\n".join([*lines, "No passage came close."])
     lines.append("Closest passages:")
     for source in closest:
-        lines += ["", _quoted(source), "", f"*{markdown_text(_where(source))}*"]
+        lines += ["", _quoted(source), "", f"*{markdown_text(source.where)}*"]
     return "\n".join(lines)
